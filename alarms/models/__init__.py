@@ -1,0 +1,4 @@
+"""Models of the alarms app, one module per concern; import them from here."""
+
+from alarms.models.alarm import Alarm, AlarmEvent, Category, Qualification, Source  # noqa: F401
+from alarms.models.journal import Signal, SignalDedup, SignalEvent  # noqa: F401

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ArcConfig(AppConfig):
+    name = "arc"
+    verbose_name = "ARC"

@@ -1,0 +1,151 @@
+"""Writers of the logbook. Every service of every app calls ``entry_append``
+inside its own transaction, as the last write before commit (the chain head
+lock is held until that commit, so the shorter the rest, the better)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+
+from logbook.chain import GENESIS, entry_hash
+from logbook.context import current_correlation
+from logbook.models import ActorKind, Category, ChainHead, LogEntry
+
+SYSTEM_NAME = "ARC"
+
+
+def _ref(obj) -> tuple[int | None, str]:
+    if obj is None:
+        return None, ""
+    if isinstance(obj, tuple):
+        return obj[0], str(obj[1])[:250]
+    return obj.pk, str(obj)[:250]
+
+
+def _json(value: Any) -> Any:
+    # Normalise through JSON once, so that the hash is computed over exactly
+    # what PostgreSQL stores and returns (dates, decimals, UUIDs as text).
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+@dataclass
+class Entry:
+    """What a service asks to append; see ``entry_append`` for the fields."""
+
+    action: str
+    message: str
+    category: str = Category.SYSTEM
+    actor: Any = None
+    actor_name: str | None = None
+    actor_kind: str | None = None
+    customer: Any = None
+    site: Any = None
+    alarm: Any = None
+    intervention: Any = None
+    old: Any = None
+    new: Any = None
+    correlation_id: uuid.UUID | None = None
+    corrects: Any = None
+    extra: dict = field(default_factory=dict)
+
+    def values(self) -> dict:
+        if self.actor is not None and getattr(self.actor, "is_authenticated", False):
+            actor_kind = self.actor_kind or ActorKind.USER
+            actor_id = self.actor.pk
+            actor_name = self.actor_name or (self.actor.get_full_name() or self.actor.get_username())
+        else:
+            actor_kind = self.actor_kind or ActorKind.SYSTEM
+            actor_id = None
+            actor_name = self.actor_name or SYSTEM_NAME
+        customer_id, customer_label = _ref(self.customer)
+        site_id, site_label = _ref(self.site)
+        alarm_id, alarm_label = _ref(self.alarm)
+        intervention_id, intervention_label = _ref(self.intervention)
+        corrects_id = self.corrects.pk if hasattr(self.corrects, "pk") else self.corrects
+        return {
+            "actor_kind": str(actor_kind),
+            "actor_id": actor_id,
+            "actor_name": actor_name[:150],
+            "action": self.action[:64],
+            "category": str(self.category),
+            "customer_id": customer_id,
+            "customer_label": customer_label[:200],
+            "site_id": site_id,
+            "site_label": site_label,
+            "alarm_id": alarm_id,
+            "alarm_label": alarm_label,
+            "intervention_id": intervention_id,
+            "intervention_label": intervention_label,
+            "message": self.message,
+            "old_values": _json(self.old),
+            "new_values": _json(self.new),
+            "correlation_id": self.correlation_id or current_correlation() or uuid.uuid4(),
+            "corrects_id": corrects_id,
+        }
+
+
+def entries_append(entries: list[Entry]) -> list[LogEntry]:
+    """Append several entries under one lock of the chain head."""
+    if not entries:
+        return []
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT last_id, last_hash, count, clock_timestamp() FROM logbook_chainhead "
+                "WHERE id = 1 FOR UPDATE"
+            )
+            row = cursor.fetchone()
+        if row is None:  # first use on a database whose head row went missing
+            ChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
+            return entries_append(entries)
+        _last_id, prev_hash, count, now = row
+        objects = []
+        for spec in entries:
+            values = spec.values()
+            digest = entry_hash(values, created_at=now, prev_hash=prev_hash)
+            objects.append(LogEntry(created_at=now, prev_hash=prev_hash, hash=digest, **values))
+            prev_hash = digest
+        created = LogEntry.objects.bulk_create(objects)
+        ChainHead.objects.filter(pk=1).update(
+            last_id=created[-1].pk, last_hash=prev_hash, count=count + len(created)
+        )
+    return created
+
+
+def entry_append(**kwargs) -> LogEntry:
+    """Append one entry. Keyword arguments: action, message, category, actor
+    (a user) or actor_name (a process), customer, site, alarm, intervention
+    (model instances or ``(id, label)`` tuples), old and new (JSON-able
+    values), correlation_id, corrects (the entry this one corrects)."""
+    return entries_append([Entry(**kwargs)])[0]
+
+
+def manual_entry_create(*, author, category: str, message: str, customer=None, site=None,
+                        alarm=None) -> LogEntry:
+    """The operator's own main courante line (a call, advice, a visitor…)."""
+    message = (message or "").strip()
+    if not message:
+        raise ValueError("empty message")
+    return entry_append(action="manual", category=category, message=message, actor=author,
+                        customer=customer, site=site, alarm=alarm)
+
+
+def entry_correct(*, author, entry: LogEntry, message: str) -> LogEntry:
+    """A correction is a new entry pointing to the one it corrects."""
+    message = (message or "").strip()
+    if not message:
+        raise ValueError("empty message")
+    return entry_append(
+        action="correction", category=Category.CORRECTION, message=message, actor=author,
+        customer=(entry.customer_id, entry.customer_label) if entry.customer_id else None,
+        site=(entry.site_id, entry.site_label) if entry.site_id else None,
+        alarm=(entry.alarm_id, entry.alarm_label) if entry.alarm_id else None,
+        corrects=entry.pk, old={"message": entry.message}, new={"message": message},
+    )

@@ -1,0 +1,50 @@
+"""Walk the chain and name the first broken entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from logbook.chain import GENESIS, HASHED_FIELDS, entry_hash
+from logbook.models import ChainHead, LogEntry
+
+
+@dataclass
+class Verification:
+    ok: bool
+    checked: int
+    head_hash: str
+    first_broken_id: int | None = None
+    reason: str = ""
+
+    def __str__(self):
+        if self.ok:
+            return f"OK: {self.checked} entries, head {self.head_hash}"
+        return f"BROKEN at entry {self.first_broken_id}: {self.reason} ({self.checked} checked before it)"
+
+
+def verify_chain(*, chunk: int = 5000) -> Verification:
+    head = ChainHead.objects.filter(pk=1).first()
+    head_hash = head.last_hash if head else GENESIS
+    prev_hash = GENESIS
+    checked = 0
+    last_id = 0
+    fields = ("id", "created_at", "prev_hash", "hash", *HASHED_FIELDS)
+    rows = LogEntry.objects.order_by("id").values_list(*fields).iterator(chunk_size=chunk)
+    for row in rows:
+        values = dict(zip(fields, row, strict=True))
+        if values["prev_hash"] != prev_hash:
+            return Verification(False, checked, head_hash, values["id"],
+                                "previous-hash link broken (an entry before it was removed or altered)")
+        digest = entry_hash(values, created_at=values["created_at"], prev_hash=values["prev_hash"])
+        if digest != values["hash"]:
+            return Verification(False, checked, head_hash, values["id"], "content does not match its hash")
+        prev_hash = values["hash"]
+        last_id = values["id"]
+        checked += 1
+    if head and (head.last_hash != prev_hash or (checked and head.last_id != last_id)):
+        return Verification(False, checked, head_hash, last_id or None,
+                            "chain head does not match the last entry (entries removed at the end)")
+    if head and head.count != checked:
+        return Verification(False, checked, head_hash, last_id or None,
+                            f"chain head counts {head.count} entries, {checked} found")
+    return Verification(True, checked, head_hash)
