@@ -22,6 +22,7 @@ class CustomerResource(resources.ModelResource):
         import_id_fields = ("code",)
         fields = ("code", "name", "kind", "phone", "email", "address", "notes")
         skip_unchanged = True
+        clean_model_instances = True
 
 
 class SiteResource(resources.ModelResource):
@@ -34,6 +35,7 @@ class SiteResource(resources.ModelResource):
         fields = ("code", "customer", "name", "address", "postal_code", "city", "region", "latitude",
                   "longitude", "timezone", "phone", "access_notes", "monitoring_state")
         skip_unchanged = True
+        clean_model_instances = True
 
 
 class SiteCodeWidget(widgets.ForeignKeyWidget):
@@ -49,6 +51,7 @@ class ZoneResource(resources.ModelResource):
         import_id_fields = ("site", "number")
         fields = ("site", "number", "label", "zone_type", "area")
         skip_unchanged = True
+        clean_model_instances = True
 
 
 class ContactResource(resources.ModelResource):
@@ -59,6 +62,7 @@ class ContactResource(resources.ModelResource):
         import_id_fields = ("site", "name")
         fields = ("site", "order", "name", "role", "phone", "phone_alt", "email", "in_call_list", "notes")
         skip_unchanged = True
+        clean_model_instances = True
 
     def before_save_instance(self, instance, row, **kwargs):
         instance.phone = normalise_phone(instance.phone)

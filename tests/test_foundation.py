@@ -126,7 +126,7 @@ def test_a_client_user_cannot_reach_the_admin(client, client_a):
     assert client.get(reverse("admin:sites_site_changelist")).status_code == 302
 
 
-def test_admin_lists_the_demo_sites(client, settings):
+def test_admin_lists_the_demo_sites(db, client, settings):
     settings.DEBUG = True
     call_command("seed_demo")
     call_command("seed_demo")  # idempotent

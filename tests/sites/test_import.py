@@ -40,7 +40,9 @@ def test_a_bad_file_reports_each_bad_row_and_imports_nothing(db):
     report = import_csv(kind="sites", content=bad)
     assert not report.ok
     text = "\n".join(report.errors)
-    assert "ligne 2" in text and "ligne 3" in text, text
+    # File lines, the header being line 1.
+    assert "ligne 3" in text and "ligne 4" in text, text
+    assert "ligne 5" not in text
     assert "Fuseau horaire inconnu" in text
     assert Site.objects.count() == 0
 
@@ -50,7 +52,7 @@ def test_bad_phone_in_contacts_is_reported(db):
     import_csv(kind="sites", content=SITES)
     contacts = "site,order,name,role,phone,phone_alt,email,in_call_list,notes\nKS1,1,Jean,keyholder,12,,,1,\n"
     report = import_csv(kind="contacts", content=contacts)
-    assert not report.ok and "ligne 1" in report.errors[0]
+    assert not report.ok and "ligne 2" in report.errors[0]
     assert Contact.objects.count() == 0
 
 
