@@ -2,3 +2,4 @@
 
 from alarms.models.alarm import Alarm, AlarmEvent, Category, Qualification, Source  # noqa: F401
 from alarms.models.journal import Signal, SignalDedup, SignalEvent  # noqa: F401
+from alarms.models.storm import StormRule  # noqa: F401
