@@ -600,3 +600,65 @@ class ClientAccess(models.Model):
 
     def __str__(self):
         return f"{self.user} → {self.customer}"
+
+
+class TemporaryInstruction(models.Model):
+    """A temporary instruction (consigne temporaire) proposed by a client — "site
+    closed until 3 January", "keys with the neighbour at no. 12" — and accepted
+    or rejected by the centre. Rows are versions: changing an instruction
+    proposes a new row that supersedes the old one once accepted, so who said
+    what and when is never overwritten."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposée")
+        ACCEPTED = "accepted", _("Acceptée")
+        REJECTED = "rejected", _("Refusée")
+        WITHDRAWN = "withdrawn", _("Retirée")
+        SUPERSEDED = "superseded", _("Remplacée")
+        ENDED = "ended", _("Terminée")
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="temporary_instructions",
+                             verbose_name=_("site"))
+    text = models.TextField(_("consigne temporaire"), max_length=1000)
+    starts_at = models.DateTimeField(_("à partir du"))
+    ends_at = models.DateTimeField(_("jusqu'au"), db_index=True)
+    status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.PROPOSED,
+                              db_index=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    supersedes = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="superseded_by", verbose_name=_("remplace"))
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    proposed_by_name = models.CharField(_("proposée par"), max_length=150)
+    proposed_at = models.DateTimeField(_("proposée le"), db_index=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    decided_by_name = models.CharField(_("décidée par"), max_length=150, blank=True)
+    decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True, db_index=True)
+    decision_note = models.CharField(_("motif de la décision"), max_length=300, blank=True)
+    # When the instruction stopped applying (withdrawn, ended, superseded).
+    closed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("consigne temporaire")
+        verbose_name_plural = _("consignes temporaires")
+        ordering = ["site", "-proposed_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
+                                   name="instruction_ends_after_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.site.code} v{self.version}: {self.text[:60]}"
+
+    @property
+    def logbook_site(self):
+        return self.site
+
+    @property
+    def logbook_customer(self):
+        return self.site.customer
+
+    def in_force(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.status == self.Status.ACCEPTED and self.starts_at <= now < self.ends_at

@@ -51,3 +51,37 @@ def procedure_for(site: Site, category: str) -> Procedure | None:
 
 def call_list(site: Site):
     return site.contacts.filter(in_call_list=True, pseudonymised_at__isnull=True).order_by("order", "id")
+
+
+def sites_managed_by(user) -> QuerySet[Site]:
+    """Sites whose contacts and temporary instructions the user may change: staff
+    all, a client its customers' sites. Installers only put sites on test."""
+    from sites.models import ClientAccess
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Site.objects.none()
+    if is_staff_member(user):
+        return Site.objects.all()
+    return sites_visible_to(user).filter(
+        customer_id__in=user.client_access.filter(role=ClientAccess.Role.CLIENT).values("customer_id"))
+
+
+def instructions_in_force(site: Site, now=None):
+    from django.utils import timezone
+
+    from sites.models import TemporaryInstruction
+
+    now = now or timezone.now()
+    return TemporaryInstruction.objects.filter(site=site, status=TemporaryInstruction.Status.ACCEPTED,
+                                               starts_at__lte=now, ends_at__gt=now).order_by("starts_at")
+
+
+def instruction_changes_since(site: Site, when):
+    """Temporary instructions of ``site`` that changed since ``when`` (proposed,
+    accepted, rejected, withdrawn, ended or replaced), newest first: what an
+    operator coming back on shift must read before handling an alarm."""
+    from sites.models import TemporaryInstruction
+
+    return (TemporaryInstruction.objects.filter(site=site)
+            .filter(Q(proposed_at__gte=when) | Q(decided_at__gte=when) | Q(closed_at__gte=when))
+            .order_by("-proposed_at", "-id"))
