@@ -212,6 +212,16 @@ SESSION_COOKIE_AGE = 14 * 24 * 3600
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Two-factor authentication is required of staff when on (production default).
 REQUIRE_STAFF_2FA = env.boolean("ARC_REQUIRE_STAFF_2FA", PRODUCTION)
+# A staff member idle this long starts a new shift (what changed since the last shift).
+SHIFT_GAP_HOURS = env.integer("ARC_SHIFT_GAP_HOURS", 4, minimum=1)
+OTP_TOTP_ISSUER = "ARC"
+
+# --- data protection (retention, docs/security.md) ----------------------------------
+# Signal journal rows older than this are deleted by `manage.py purge_signals`.
+RETENTION_SIGNALS_DAYS = env.integer("ARC_RETENTION_SIGNALS_DAYS", 400, minimum=30)
+# Logbook entries older than this are archived to a file and removed by `manage.py purge_logbook`.
+RETENTION_LOGBOOK_DAYS = env.integer("ARC_RETENTION_LOGBOOK_DAYS", 5 * 366, minimum=365)
+LOGBOOK_ARCHIVE_DIR = Path(env.string("ARC_LOGBOOK_ARCHIVE_DIR", str(VAR_DIR / "logbook-archive")))
 
 # --- i18n --------------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
