@@ -261,6 +261,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Integration API of the ARC alarm receiving centre.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "PREPROCESSING_HOOKS": ["portal.api.schema.only_api"],
+    "ENUM_NAME_OVERRIDES": {"AlarmCategoryEnum": "alarms.models.alarm.Category"},
 }
 
 # --- demo --------------------------------------------------------------------------------------

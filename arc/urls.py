@@ -26,6 +26,7 @@ _APP_PREFIXES = {
     "video": "video/",
     "portal": "portal/",
     "sites": "sites/",
+    "portal.api": "api/v1/",  # the integration REST API (portal/api/)
 }
 for _app, _prefix in _APP_PREFIXES.items():
     try:

@@ -1,0 +1,19 @@
+"""OpenAPI schema helpers: only /api/ endpoints, and the bearer token scheme."""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+
+def only_api(endpoints, **kwargs):
+    """Keep /api/ endpoints only (other apps' DRF views are not the integration API)."""
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/")]
+
+
+class IntegrationTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "portal.api.auth.IntegrationTokenAuthentication"
+    name = "integrationToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer",
+                "description": "An integration token `arc_<prefix>_<secret>` (docs/api.md)."}
