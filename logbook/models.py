@@ -93,8 +93,14 @@ class LogEntry(models.Model):
             models.Index(fields=["alarm_id", "id"], name="logbook_alarm_idx"),
             models.Index(fields=["actor_id", "-id"], name="logbook_actor_idx"),
             models.Index(fields=["category", "-id"], name="logbook_category_idx"),
+            # Response-time reports read alarm.created / alarm.taken / alarm.closed by period.
+            models.Index(fields=["action", "created_at"], name="logbook_action_time_idx"),
         ]
         default_permissions = ("view", "add")
+
+    @property
+    def is_manual(self) -> bool:
+        return self.action in ("manual", "correction")
 
     def __str__(self):
         return f"#{self.pk} {self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_name}: {self.message[:60]}"
@@ -111,3 +117,15 @@ class ChainHead(models.Model):
 
     class Meta:
         default_permissions = ()
+
+
+# Shift handover, equipment checks, exports and report targets live in their
+# own modules; importing them here registers them with the app.
+from logbook.models_ops import (  # noqa: E402,F401
+    CheckDefinition,
+    CheckRecord,
+    ExportJob,
+    Handover,
+    ReportTargets,
+    Shift,
+)

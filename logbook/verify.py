@@ -22,7 +22,9 @@ class Verification:
         return f"BROKEN at entry {self.first_broken_id}: {self.reason} ({self.checked} checked before it)"
 
 
-def verify_chain(*, chunk: int = 5000) -> Verification:
+def verify_chain(*, chunk: int = 5000, progress=None) -> Verification:
+    """``progress(checked, total)`` is called every ``chunk`` entries (exports
+    show it)."""
     head = ChainHead.objects.filter(pk=1).first()
     head_hash = head.last_hash if head else GENESIS
     prev_hash = GENESIS
@@ -41,6 +43,8 @@ def verify_chain(*, chunk: int = 5000) -> Verification:
         prev_hash = values["hash"]
         last_id = values["id"]
         checked += 1
+        if progress is not None and checked % chunk == 0:
+            progress(checked, head.count if head else checked)
     if head and (head.last_hash != prev_hash or (checked and head.last_id != last_id)):
         return Verification(False, checked, head_hash, last_id or None,
                             "chain head does not match the last entry (entries removed at the end)")
