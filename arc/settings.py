@@ -309,6 +309,56 @@ LOGGING = {
     },
 }
 
+# --- centre health (arc/health.py, /health/, manage.py healthcheck) ------------------------------
+# Receivers that must be alive (names as in ARC_RECEIVER_NAME); empty = every receiver seen today.
+HEALTH_RECEIVERS = env.string_list("ARC_HEALTH_RECEIVERS", [])
+# Kinds of process whose absence makes the centre degraded (or down, for receivers).
+HEALTH_EXPECT = env.string_list("ARC_HEALTH_EXPECT", ["receiver", "intake", "timers", "video"])
+HEALTH_RECEIVER_STALE = env.number("ARC_HEALTH_RECEIVER_STALE", 30, minimum=1)  # s without heartbeat
+HEALTH_INTAKE_STALE = env.number("ARC_HEALTH_INTAKE_STALE", 30, minimum=1)
+HEALTH_TIMER_STALE = env.number("ARC_HEALTH_TIMER_STALE", 15, minimum=1)  # the tick beats every second
+HEALTH_VIDEO_STALE = env.number("ARC_HEALTH_VIDEO_STALE", 60, minimum=1)
+HEALTH_BACKLOG_AGE = env.number("ARC_HEALTH_BACKLOG_AGE", 30, minimum=1)  # oldest pending signal, s
+# No frame on any receiver for this long means the panels' network path is lost (0 = off; a demo
+# centre has no panels, a production one hears thousands of polls a minute).
+HEALTH_FRAME_SILENCE = env.number("ARC_HEALTH_FRAME_SILENCE", 900 if PRODUCTION else 0, minimum=0)
+HEALTH_JOURNAL_LOOKBACK = 3600  # s of signal journal scanned for each receiver's last frame
+HEALTH_CACHE_SECONDS = env.number("ARC_HEALTH_CACHE_SECONDS", 2, minimum=0)
+
+# --- dispatch: timers, call-outs, interventions (docs/timers.md) --------------------------
+# The beat tick (1 s) is late when its heartbeat is older than this: system alarm + banner.
+TIMERS_STALE_SECONDS = env.integer("ARC_TIMERS_STALE_SECONDS", 10, minimum=3)
+# Call-outs: how long a contact has to acknowledge before the next one is called.
+CALLOUT_CONTACT_WAIT_SECONDS = env.integer("ARC_CALLOUT_CONTACT_WAIT_SECONDS", 120, minimum=10)
+CALLOUT_CHANNELS = env.string_list("ARC_CALLOUT_CHANNELS", ["sms", "email"])
+CALLOUT_MAX_TRIES = env.integer("ARC_CALLOUT_MAX_TRIES", 4, minimum=1)
+SMS_PROVIDER = env.string("ARC_SMS_PROVIDER", "log", choices=("log", "twilio"))
+VOICE_PROVIDER = env.string("ARC_VOICE_PROVIDER", "log", choices=("log", "twilio"))
+TWILIO_API_URL = env.string("ARC_TWILIO_API_URL", "https://api.twilio.com")
+TWILIO_ACCOUNT_SID = env.string("ARC_TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env.string("ARC_TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = env.string("ARC_TWILIO_FROM", "")
+# Inbound SMS replies (acknowledgements) from the log provider's gateway carry this token.
+SMS_INBOUND_TOKEN = env.string("ARC_SMS_INBOUND_TOKEN", "")
+# Base URL of the signed links sent to contacts and guards.
+DISPATCH_PUBLIC_URL = env.string("ARC_DISPATCH_PUBLIC_URL", f"http://127.0.0.1:{HTTP_PORT}")
+GUARD_LINK_MAX_AGE_HOURS = env.integer("ARC_GUARD_LINK_HOURS", 24, minimum=1)
+# Faults (battery, mains, transmission) open this long notify the installer.
+FAULT_NOTICE_MINUTES = env.integer("ARC_FAULT_NOTICE_MINUTES", 240, minimum=1)
+# A site still not back to normal (re-armed, zones restored) this long after its alarm closed.
+NORMAL_CHECK_MINUTES = env.integer("ARC_NORMAL_CHECK_MINUTES", 30, minimum=1)
+INTERVENTION_PHOTO_MAX_BYTES = 8 * 1024 * 1024
+
+# --- video: cameras, the video service, clips (docs/video.md) --------------------------------
+# Clips are purged after this many days (30 = the CNIL ceiling); a legal hold keeps one.
+VIDEO_RETENTION_DAYS = env.integer("ARC_VIDEO_RETENTION_DAYS", 30, minimum=1)
+# Lifetime of the token Django mints for the MJPEG fallback (to open the stream, not to watch).
+VIDEO_TOKEN_SECONDS = env.integer("ARC_VIDEO_TOKEN_SECONDS", 60, minimum=5)
+# Offer only 127.0.0.1 as ICE host candidate and accept only loopback candidates (tests, demo).
+VIDEO_ICE_LOOPBACK = env.boolean("ARC_VIDEO_ICE_LOOPBACK", TESTING or DEBUG)
+# Channel-layer group the video services join: WebRTC offers and hang-ups are sent there.
+VIDEO_SERVICE_GROUP = "video.service"
+
 # Variables read by the runner, tests and benches, not here.
 env.declare("ARC_TEST_KEEP_SERVICES", "ARC_RUN_SERVICES", "ARC_BENCH_DURATION")
 env.check_unknown()

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from arc import views
+from arc import views, views_health
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,6 +16,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("health/", views_health.health, name="health"),
+    path("health/live/", views_health.live, name="health-live"),
 ]
 
 # Apps mount themselves when they have a urls.py (prefixes chosen here).
