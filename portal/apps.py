@@ -7,7 +7,12 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portail client")
 
     def ready(self):
+        from logbook.verify import register_checkpoint_source
         from portal.api import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from portal.retention import latest_checkpoint
+
+        # verify_logbook starts from the newest retention checkpoint.
+        register_checkpoint_source(latest_checkpoint)
 
         try:
             from alarms.panels import register_panel

@@ -71,7 +71,7 @@ def home(request):
     client_ids = set(selectors.client_sites(request.user).values_list("pk", flat=True))
     for site in sites:
         site.is_client = site.pk in client_ids
-        site.faults = open_faults(site)
+        site.fault_list = open_faults(site)
     return render(request, "portal/home.html", {
         "sites": sites, "installer_only": selectors.is_installer_only(request.user),
         "now": timezone.now()})
@@ -88,7 +88,8 @@ def _site_for(user, site_id, *, client=False):
 def site_detail(request, site_id: int):
     site = _site_for(request.user, site_id)
     is_client = selectors.client_sites(request.user).filter(pk=site.pk).exists()
-    context = {"site": site, "is_client": is_client, "faults": open_faults(site), "test_form": TestForm(),
+    site.fault_list = open_faults(site)
+    context = {"site": site, "is_client": is_client, "test_form": TestForm(),
                "now": timezone.now()}
     if is_client:
         today = timezone.localdate()
