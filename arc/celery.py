@@ -9,3 +9,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arc.settings")
 app = Celery("arc")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# The beat schedule. The tick is a doorbell, not a record: a tick that could
+# not run within 2 s is dropped (``expires``) rather than piled up behind a
+# dead worker, since the next one claims the same due rows anyway.
+app.conf.beat_schedule = {
+    "dispatch-tick": {"task": "dispatch.tick", "schedule": 1.0, "options": {"expires": 2.0}},
+    **app.conf.beat_schedule,
+}
+# Beat runs the timers watchdog (dispatch/beat.py) besides scheduling.
+app.conf.beat_scheduler = "dispatch.beat:Scheduler"

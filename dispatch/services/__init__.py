@@ -1,0 +1,1 @@
+"""Writers of the dispatch app (call-outs, interventions, schedules, timer health)."""
