@@ -346,8 +346,8 @@ DISPATCH_PUBLIC_URL = env.string("ARC_DISPATCH_PUBLIC_URL", f"http://127.0.0.1:{
 GUARD_LINK_MAX_AGE_HOURS = env.integer("ARC_GUARD_LINK_HOURS", 24, minimum=1)
 # Faults (battery, mains, transmission) open this long notify the installer.
 FAULT_NOTICE_MINUTES = env.integer("ARC_FAULT_NOTICE_MINUTES", 240, minimum=1)
-# A site still not back to normal (re-armed, zones restored) this long after its alarm closed.
-NORMAL_CHECK_MINUTES = env.integer("ARC_NORMAL_CHECK_MINUTES", 30, minimum=1)
+# The site that carries the centre's own alarms (timers stopped…); intake needs a site.
+SYSTEM_SITE_CODE = env.string("ARC_SYSTEM_SITE_CODE", "ARC")
 INTERVENTION_PHOTO_MAX_BYTES = 8 * 1024 * 1024
 
 # --- video: cameras, the video service, clips (docs/video.md) --------------------------------
