@@ -34,7 +34,7 @@ def alarm_escalate(*, alarm_id: int, level: int, label: str, reason: str = "ladd
     if reason not in REASONS:
         raise ValueError(f"unknown escalation reason {reason!r}")
     with transaction.atomic():
-        alarm = Alarm.objects.select_for_update().select_related("site", "customer").get(pk=alarm_id)
+        alarm = Alarm.objects.select_for_update(of=("self",)).select_related("site", "customer").get(pk=alarm_id)
         if reason == "ladder":
             if alarm.state != Alarm.State.OPEN:
                 if alarm.escalation_due_at is not None:

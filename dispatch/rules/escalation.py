@@ -63,7 +63,9 @@ def _arm_fire(pk, now) -> bool:
     alarm = claim(Alarm, pk, state=Alarm.State.OPEN, escalation_due_at__isnull=True)
     if alarm is None:
         return False
-    queued_at = alarm.created_at if alarm.first_taken_at is None else now
+    # created_at is the database clock; never count from a moment after ``now``
+    # (a clock skew between this host and PostgreSQL must not delay escalation).
+    queued_at = min(alarm.created_at, now) if alarm.first_taken_at is None else now
     steps = ladder_for(alarm.priority, alarm.category)
     due = first_due(steps=steps, level=alarm.escalation_level, queued_at=queued_at, now=now)
     Alarm.objects.filter(pk=pk).update(escalation_due_at=due)

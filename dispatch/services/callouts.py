@@ -104,7 +104,7 @@ def callouts_start_for_alarm(*, alarm_id: int) -> list[CallOut]:
     now = timezone.now()
     started = []
     with transaction.atomic():
-        alarm = Alarm.objects.select_for_update().select_related("site__customer").get(pk=alarm_id)
+        alarm = Alarm.objects.select_for_update(of=("self",)).select_related("site__customer").get(pk=alarm_id)
         if alarm.site is None or alarm.state == Alarm.State.CLOSED:
             return []
         procedure = procedure_for(alarm.site, alarm.category)
@@ -214,7 +214,7 @@ def _exhaust(callout: CallOut, now: dt.datetime) -> None:
 def callout_next(*, callout_id: int, now: dt.datetime | None = None) -> bool:
     """The deadline ``next_at`` passed: next contact, or give up. Caller holds the lock (tick)."""
     now = now or timezone.now()
-    callout = CallOut.objects.select_for_update().select_related("site__customer", "alarm").get(pk=callout_id)
+    callout = CallOut.objects.select_for_update(of=("self",)).select_related("site__customer", "alarm").get(pk=callout_id)
     if callout.state != CallOut.State.RUNNING:
         CallOut.objects.filter(pk=callout_id).update(next_at=None)
         return False
@@ -229,7 +229,7 @@ def callout_acknowledge(*, callout_id: int, by: str, via: str) -> CallOut:
     """A contact acknowledged (SMS code or signed link): the chain stops."""
     now = timezone.now()
     with transaction.atomic():
-        callout = CallOut.objects.select_for_update().select_related("site__customer", "alarm").get(pk=callout_id)
+        callout = CallOut.objects.select_for_update(of=("self",)).select_related("site__customer", "alarm").get(pk=callout_id)
         if callout.state == CallOut.State.ACKNOWLEDGED:
             return callout
         if callout.state == CallOut.State.CANCELLED:
@@ -264,7 +264,7 @@ def callout_ack_by_sms(*, sender: str, body: str) -> CallOut | None:
 
 def callout_cancel(*, callout_id: int, operator) -> CallOut:
     with transaction.atomic():
-        callout = CallOut.objects.select_for_update().select_related("site__customer", "alarm").get(pk=callout_id)
+        callout = CallOut.objects.select_for_update(of=("self",)).select_related("site__customer", "alarm").get(pk=callout_id)
         if callout.state != CallOut.State.RUNNING:
             raise CallOutError(_("Cet appel n'est plus en cours."))
         now = timezone.now()
@@ -307,7 +307,7 @@ def attempt_begin(*, attempt_id: int) -> CallOutAttempt | None:
 def attempt_finish(*, attempt_id: int, provider_id: str = "", error: str = "", retryable: bool = False) -> None:
     now = timezone.now()
     with transaction.atomic():
-        attempt = (CallOutAttempt.objects.select_for_update()
+        attempt = (CallOutAttempt.objects.select_for_update(of=("self",))
                    .select_related("callout__alarm", "callout__site__customer").get(pk=attempt_id))
         if attempt.state != CallOutAttempt.State.SENDING:
             return

@@ -55,7 +55,7 @@ def intervention_request(*, alarm_id: int, provider_id: int, operator, instructi
         raise InterventionError(_("Réservé au personnel du centre."))
     now = timezone.now()
     with transaction.atomic():
-        alarm = Alarm.objects.select_for_update().select_related("site__customer").get(pk=alarm_id)
+        alarm = Alarm.objects.select_for_update(of=("self",)).select_related("site__customer").get(pk=alarm_id)
         if alarm.site is None or not alarm.is_active:
             raise InterventionError(_("L'alarme n'est plus active."))
         provider = InterventionProvider.objects.filter(pk=provider_id, active=True).first()
@@ -103,7 +103,7 @@ def intervention_advance(*, intervention_id: int, state: str, guard_name: str = 
         raise InterventionError(_("État inconnu."))
     now = timezone.now()
     with transaction.atomic():
-        intervention = (Intervention.objects.select_for_update().select_related("site__customer", "provider")
+        intervention = (Intervention.objects.select_for_update(of=("self",)).select_related("site__customer", "provider")
                         .get(pk=intervention_id))
         flow = Intervention.FLOW
         if intervention.state not in flow[:flow.index(state)]:
@@ -161,7 +161,7 @@ def intervention_report(*, intervention_id: int, text: str, photos=(), guard_nam
     checked = _validated_photos(photos)
     now = timezone.now()
     with transaction.atomic():
-        intervention = (Intervention.objects.select_for_update().select_related("site__customer", "provider")
+        intervention = (Intervention.objects.select_for_update(of=("self",)).select_related("site__customer", "provider")
                         .get(pk=intervention_id))
         if intervention.state not in (S.REQUESTED, S.ACCEPTED, S.EN_ROUTE, S.ON_SITE):
             raise InterventionError(_("Le rapport a déjà été remis."))
@@ -189,7 +189,7 @@ def intervention_close(*, intervention_id: int, operator) -> Intervention:
     if not is_staff_member(operator):
         raise InterventionError(_("Réservé au personnel du centre."))
     with transaction.atomic():
-        intervention = (Intervention.objects.select_for_update().select_related("site__customer", "provider")
+        intervention = (Intervention.objects.select_for_update(of=("self",)).select_related("site__customer", "provider")
                         .get(pk=intervention_id))
         if intervention.state in (S.CLOSED, S.CANCELLED):
             return intervention
