@@ -36,6 +36,14 @@ from portal.models import LogbookCheckpoint
 ARCHIVE_FIELDS = ("id", "created_at", "prev_hash", "hash", *HASHED_FIELDS)
 
 
+class _ArchiveEncoder(DjangoJSONEncoder):
+    # Full microseconds: the entry hash covers them (DjangoJSONEncoder keeps milliseconds only).
+    def default(self, o):
+        if isinstance(o, dt.datetime):
+            return o.isoformat(timespec="microseconds")
+        return super().default(o)
+
+
 class RetentionError(Exception):
     """Retention refused to run; the message says why (nothing was removed)."""
 
@@ -76,11 +84,12 @@ def _verify_segment(rows: list[dict], prev_hash: str) -> str:
     return prev_hash
 
 
-def archive_logbook(*, older_than_days: int | None = None, archive_dir: Path | None = None,
-                    actor_name: str = "retention") -> LogbookCheckpoint | None:
-    """Archive and remove the logbook prefix older than the retention limit."""
+def archive_logbook(*, older_than_days: int | None = None, before: dt.datetime | None = None,
+                    archive_dir: Path | None = None, actor_name: str = "retention") -> LogbookCheckpoint | None:
+    """Archive and remove the logbook prefix older than the retention limit
+    (or written before ``before``; entries carry the database clock)."""
     days = older_than_days if older_than_days is not None else settings.RETENTION_LOGBOOK_DAYS
-    cutoff = timezone.now() - dt.timedelta(days=days)
+    cutoff = before or timezone.now() - dt.timedelta(days=days)
     previous = latest_checkpoint()
     start_id, prev_hash, archived = previous if previous else (0, GENESIS, 0)
     last_id = (LogEntry.objects.filter(id__gt=start_id, created_at__lt=cutoff).order_by("-id")
@@ -103,7 +112,7 @@ def archive_logbook(*, older_than_days: int | None = None, archive_dir: Path | N
     tmp = path.with_suffix(".part")
     with open(tmp, "wb") as out:
         for record in [header, *rows]:
-            line = (json.dumps(record, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True) + "\n").encode()
+            line = (json.dumps(record, cls=_ArchiveEncoder, ensure_ascii=False, sort_keys=True) + "\n").encode()
             digest.update(line)
             out.write(line)
         out.flush()
