@@ -360,6 +360,19 @@ VIDEO_ICE_LOOPBACK = env.boolean("ARC_VIDEO_ICE_LOOPBACK", TESTING or DEBUG)
 # Channel-layer group the video services join: WebRTC offers and hang-ups are sent there.
 VIDEO_SERVICE_GROUP = "video.service"
 
+# --- intake: DC-09 receiver and intake worker (docs/receiver.md) ------------------------------
+DC09_WRITERS = env.integer("ARC_DC09_WRITERS", 2, minimum=1, maximum=16)
+DC09_MAX_BATCH = env.integer("ARC_DC09_MAX_BATCH", 500, minimum=1, maximum=10000)
+DC09_REFRESH_SECONDS = env.number("ARC_DC09_REFRESH_SECONDS", 5, minimum=0.5)
+DC09_MAX_CONNECTIONS_PER_ADDRESS = env.integer("ARC_DC09_MAX_CONN_PER_ADDRESS", 256, minimum=1)
+DC09_RATE_PER_ADDRESS = env.number("ARC_DC09_RATE_PER_ADDRESS", 2000, minimum=1)
+# Longer than the longest expected NULL poll interval (PROTOCOLS.md 2.10).
+DC09_IDLE_TIMEOUT = env.number("ARC_DC09_IDLE_TIMEOUT", 900, minimum=1)
+DC09_PARTIAL_TIMEOUT = env.number("ARC_DC09_PARTIAL_TIMEOUT", 5, minimum=0.1)
+INTAKE_POLL_SECONDS = env.number("ARC_INTAKE_POLL_SECONDS", 2, minimum=0.1)
+INTAKE_DEDUP_HOURS = env.integer("ARC_INTAKE_DEDUP_HOURS", 2, minimum=1)
+INTAKE_SNAPSHOT_MAX_BYTES = 5 * 1024 * 1024
+
 # Variables read by the runner, tests and benches, not here.
 env.declare("ARC_TEST_KEEP_SERVICES", "ARC_RUN_SERVICES", "ARC_BENCH_DURATION")
 env.check_unknown()
