@@ -1,0 +1,61 @@
+"""An operator opens live view in Chromium: WebRTC from the real video
+service, negotiated over the console websocket of a real daphne, on loopback."""
+
+from __future__ import annotations
+
+import pytest
+
+from logbook.models import LogEntry
+from tests.builders import make_zone
+from tests.video.conftest import logged_in_page, service_health, wait_for
+from video.models import Camera, CameraHealth, ViewLog
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def test_operator_watches_a_demo_camera_over_webrtc(browser, web_server, video_service, demo_file, operator,
+                                                    site_a):
+    camera = Camera.objects.create(site=site_a, name="Entrée", source_kind="file", url=str(demo_file))
+    camera.zones.add(make_zone(site_a, "1"))
+    process, base = video_service()
+    wait_for(lambda: service_health(base)["cameras"].get(str(camera.pk), {}).get("online"), 15,
+             what="the camera to be read")
+
+    page = logged_in_page(browser, web_server, operator)
+    console = []
+    page.on("console", lambda message: console.append(message.text))
+    page.goto(f"{web_server}/video/?site={site_a.pk}")
+    try:
+        page.wait_for_function(
+            """() => { const v = document.querySelector('.video-tile video');
+                       return v && v.currentTime > 1.5 && v.getVideoPlaybackQuality().totalVideoFrames > 10; }""",
+            timeout=20000)
+    except Exception:
+        state = page.evaluate("() => document.querySelector('.video-state').textContent")
+        raise AssertionError(f"no frames; tile says {state!r}; console: {console}\n{process.output()[-3000:]}")
+    codec = page.evaluate("() => Array.from(window.arcVideo.tiles.values())[0].codec")
+    quality = page.evaluate("() => document.querySelector('.video-tile video').getVideoPlaybackQuality().totalVideoFrames")
+    assert codec == "H264"  # passthrough: the camera's own H.264, not re-encoded
+    assert quality > 10
+
+    health = service_health(base)["cameras"][str(camera.pk)]
+    assert health["passthrough"] is True and health["viewers"] == 1
+    view = ViewLog.objects.get(camera=camera, user=operator)
+    assert view.kind == ViewLog.Kind.LIVE
+    assert LogEntry.objects.filter(action="video.viewed", actor_id=operator.pk, new_values__camera=camera.pk).exists()
+
+    page.close()  # the peer goes away: the service closes the session and ends the view
+    wait_for(lambda: ViewLog.objects.filter(pk=view.pk, ended_at__isnull=False).exists(), 40,
+             what="the view to be closed")
+    wait_for(lambda: CameraHealth.objects.filter(pk=camera.pk, state="online").exists(), 10, what="health row")
+
+
+def test_a_client_without_video_contract_gets_no_stream(browser, web_server, video_service, demo_file, operator,
+                                                       site_b, client_a):
+    # client_a is not staff: the console socket refuses it outright; and even a
+    # staff-only page is forbidden to it.
+    camera = Camera.objects.create(site=site_b, name="B", source_kind="file", url=str(demo_file))
+    page = logged_in_page(browser, web_server, client_a)
+    response = page.goto(f"{web_server}/video/?site={site_b.pk}")
+    assert response.status == 403
+    assert not ViewLog.objects.filter(camera=camera).exists()
