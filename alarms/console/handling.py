@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from alarms import selectors
@@ -23,7 +24,7 @@ from alarms.services import lifecycle as life
 from sites.roles import OPERATOR, SUPERVISOR, is_supervisor
 from sites.selectors import call_list
 
-SECTIONS = ("status", "steps", "calls", "verification", "public", "comments", "gate")
+SECTIONS = ("status", "steps", "calls", "verification", "public", "comments", "gate", "body")
 HOLD_CHOICES = (5, 10, 15, 30, 60)
 
 
@@ -73,7 +74,17 @@ def handling_context(alarm: Alarm, user) -> dict:
 @require_GET
 def alarm(request, pk: int):
     current = _alarm(request.user, pk)
-    return render(request, "alarms/console/handling.html", handling_context(current, request.user))
+    from alarms.console.queue import console_strings
+
+    feed_config = {
+        "alarm": current.pk, "user": request.user.pk, "ws": "/ws/console/",
+        "snapshot": reverse("alarms:console_snapshot"), "events": reverse("alarms:console_events"),
+        "status": reverse("alarms:alarm_section", args=[current.pk, "status"]),
+        "body": reverse("alarms:alarm_section", args=[current.pk, "body"]),
+        "console": reverse("alarms:console"), "strings": console_strings(),
+    }
+    return render(request, "alarms/console/handling.html",
+                  handling_context(current, request.user) | {"feed_config": feed_config})
 
 
 @staff_required
@@ -82,7 +93,8 @@ def section(request, pk: int, name: str):
     if name not in SECTIONS:
         raise Http404
     current = _alarm(request.user, pk)
-    return render(request, f"alarms/console/sections/{name}.html", handling_context(current, request.user))
+    template = "alarms/console/handling_body.html" if name == "body" else f"alarms/console/sections/{name}.html"
+    return render(request, template, handling_context(current, request.user))
 
 
 def _int(value):

@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from alarms import selectors
@@ -47,11 +48,28 @@ def console_config(request) -> dict:
     }
 
 
+def console_strings() -> dict:
+    """The words the console's script shows, translated here (no i18n in the browser)."""
+    return {
+        "title": _("Console"), "me": _("moi"), "until": _("jusqu'à"), "zone": _("zone"), "open": _("Ouvrir"),
+        "take": _("Prendre"), "takeOver": _("Reprendre"), "empty": _("Aucune alarme dans ce filtre."),
+        "failed": _("L'action a échoué."), "mute": _("Couper le son (5 min)"), "muted": _("Son coupé"),
+        "abandonedWarning": _("La console de %s est inactive ou fermée. Reprendre cette alarme ?"),
+        "supervisorWarning": _("Vous êtes chef de salle : reprendre l'alarme de %s ?"),
+        "feedDown": _("FLUX TEMPS RÉEL COUPÉ — la file est relue toutes les 2 s ; reconnexion en cours…"),
+        "serverDown": _("SERVEUR INJOIGNABLE — la file affichée peut être incomplète ; reconnexion en cours…"),
+        "sessionEnded": _("Session terminée : reconnectez-vous."),
+        "live": _("temps réel"), "polling": _("interrogation"),
+        "centreDown": _("CENTRE HORS SERVICE :"), "centreDegraded": _("Centre en mode dégradé :"),
+    }
+
+
 @staff_required
 @require_GET
 def console(request):
     return render(request, "alarms/console/queue.html", {
         "config": console_config(request),
+        "strings": console_strings(),
         "categories": Category.choices,
         "storm_rules": list(active_rules(timezone.now()).select_related("customer")),
         "overdue_checks": overdue_checks(),
