@@ -7,7 +7,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 def only_api(endpoints, **kwargs):
     """Keep /api/ endpoints only (other apps' DRF views are not the integration API)."""
-    return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/")]
+    return [endpoint for endpoint in endpoints
+            if endpoint[0].startswith("/api/") and not endpoint[0].startswith("/api/v1/schema")]
 
 
 class IntegrationTokenScheme(OpenApiAuthenticationExtension):
