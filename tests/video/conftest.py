@@ -95,9 +95,25 @@ def browser():
         chromium.close()
 
 
+def _serve_static(route) -> None:
+    # daphne serves no static files (a reverse proxy does in production):
+    # answer /static/ from the finders, as collectstatic would have copied them.
+    import mimetypes
+    from urllib.parse import urlsplit
+
+    from django.contrib.staticfiles import finders
+
+    path = finders.find(urlsplit(route.request.url).path.removeprefix("/static/"))
+    if not path:
+        route.fulfill(status=404, body="")
+        return
+    route.fulfill(status=200, path=path, content_type=mimetypes.guess_type(path)[0] or "application/octet-stream")
+
+
 def logged_in_page(browser, base_url: str, user):
     client = Client()
     client.force_login(user)
     context = browser.new_context()
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url}])
+    context.route("**/static/**", _serve_static)
     return context.new_page()

@@ -32,7 +32,10 @@ def test_operator_watches_a_demo_camera_over_webrtc(browser, web_server, video_s
             timeout=20000)
     except Exception:
         state = page.evaluate("() => document.querySelector('.video-state').textContent")
-        raise AssertionError(f"no frames; tile says {state!r}; console: {console}\n{process.output()[-3000:]}")
+        stats = page.evaluate("""async () => { const t = Array.from(window.arcVideo.tiles.values())[0];
+            if (!t.pc) return null; const out = [];
+            (await t.pc.getStats()).forEach(r => { if (r.type === 'inbound-rtp') out.push(r); }); return out; }""")
+        raise AssertionError(f"no frames; tile says {state!r}; stats {stats}; console: {console}\n{process.output()[-3000:]}")
     codec = page.evaluate("() => Array.from(window.arcVideo.tiles.values())[0].codec")
     quality = page.evaluate("() => document.querySelector('.video-tile video').getVideoPlaybackQuality().totalVideoFrames")
     assert codec == "H264"  # passthrough: the camera's own H.264, not re-encoded

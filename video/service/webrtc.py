@@ -144,24 +144,27 @@ async def answer_offer(reader: CameraReader, sdp: str, *, loopback: bool) -> tup
     if loopback:
         sdp = loopback_only(sdp)
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    track = None
     try:
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
-        transceiver = next((t for t in pc.getTransceivers() if t.kind == "video"), None)
-        if transceiver is None:
-            raise ValueError("the offer has no video")
-        offered = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType.lower() == "video/h264"]
-        h264_offered = "h264/90000" in sdp.lower()
-        if h264_offered and offered:
-            track: MediaStreamTrack = PassthroughTrack(reader)
-            transceiver.setCodecPreferences(offered)
+        h264 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType.lower() == "video/h264"]
+        if "h264/90000" in sdp.lower() and h264:
+            track = PassthroughTrack(reader)
             codec = "H264"
         else:
             track = FrameTrack(reader)
             codec = "VP8"
-        pc.addTrack(track)
+        # The transceiver exists before the offer is applied, so that aiortc
+        # negotiates with our preferences (H.264 only for passthrough): the
+        # preferences are read when the remote description is set.
+        transceiver = pc.addTransceiver(track, direction="sendonly")
+        if codec == "H264":
+            transceiver.setCodecPreferences(h264)
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         answer = await pc.createAnswer()
         await pc.setLocalDescription(answer)
         return Session("", pc, track, {}), pc.localDescription.sdp, codec
     except Exception:
+        if track is not None:
+            track.stop()
         await pc.close()
         raise
