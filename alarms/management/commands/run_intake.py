@@ -49,10 +49,10 @@ class Command(BaseCommand):
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_a: stopping.append(True))
         name = f"intake:{socket.gethostname()}-{os.getpid()}"
-        listener = None
+        listener = _listen_connection()
         last_purge = last_beat = 0.0
         processed = 0
-        logger.info("intake worker %s started", name)
+        logger.info("intake worker %s started (listening on %s)", name, NOTIFY_CHANNEL)
         while not stopping:
             try:
                 if listener is None:
