@@ -291,22 +291,28 @@ class Sender:
             self.thread.join(timeout)
 
 
-def check_ledger_against_journal(ledger: Ledger, journal: list[tuple[str, str, str]]) -> dict:
-    """Compare ACKed events with journaled (account, sequence, payload) rows.
+def check_ledger_against_journal(ledger: Ledger, journal: list[tuple[str, str, str, str]]) -> dict:
+    """Compare the ACKed events with the journal's accepted events.
 
-    ``journal`` holds one (account, sequence, payload) per ACCEPTED signal. Returns
-    {"lost": [...], "duplicated": [...]} — both must be empty.
+    ``journal`` holds one (account, sequence, code, zone) per accepted event row
+    (duplicates the receiver recognised are journaled as ``duplicate`` and are
+    not in it). Returns {"lost": [...], "duplicated": [...], "acked": n}; both
+    lists must be empty. Sequences are unique per panel within one run (fewer
+    than 9,999 events each), so (account, sequence) identifies one event.
     """
-    counts: dict[tuple[str, str, str], int] = {}
-    for account, sequence, payload in journal:
-        key = (account.upper().lstrip("0"), sequence, payload)
+    def norm(value: str) -> str:
+        return value.upper().lstrip("0") or "0"
+
+    counts: dict[tuple, int] = {}
+    for account, sequence, code, zone in journal:
+        key = (norm(account), sequence, code, norm(zone))
         counts[key] = counts.get(key, 0) + 1
     lost, duplicated = [], []
-    for entry in ledger.acked():
-        key = (entry.account.upper().lstrip("0"), entry.sequence, f"#{entry.account}|Nri1/{entry.code}{entry.zone}")
-        found = counts.get(key, 0)
+    acked = ledger.acked()
+    for entry in acked:
+        found = counts.get((norm(entry.account), entry.sequence, entry.code, norm(entry.zone)), 0)
         if found == 0:
             lost.append(entry)
         elif found > 1:
             duplicated.append(entry)
-    return {"lost": lost, "duplicated": duplicated}
+    return {"lost": lost, "duplicated": duplicated, "acked": len(acked)}
