@@ -16,6 +16,7 @@ from sites.models import OpeningHours, PublicHoliday, ScheduleException, Site
 
 UTC = dt.UTC
 HORIZON_DAYS = 9
+MAX_DAYS = 62
 
 
 @dataclass(frozen=True)
@@ -66,15 +67,20 @@ class Calendar:
             yield from self.windows_on(today + dt.timedelta(days=offset))
 
     def next_check(self, after: dt.datetime) -> Check | None:
-        """The first opening or closing check strictly after ``after``."""
+        """The first opening or closing check strictly after ``after`` (looking up to
+        ``MAX_DAYS`` ahead: a long closure for holidays has no check at all)."""
         open_tol = dt.timedelta(minutes=self.site.open_tolerance_minutes)
         close_tol = dt.timedelta(minutes=self.site.close_tolerance_minutes)
-        checks = []
-        for window in self.windows_around(after):
-            checks.append(Check(window.opens + open_tol, "open", window))
-            checks.append(Check(window.closes + close_tol, "close", window))
-        upcoming = sorted((c for c in checks if c.at > after), key=lambda c: c.at)
-        return upcoming[0] if upcoming else None
+        today = after.astimezone(self.tz).date()
+        for offset in range(-1, MAX_DAYS):
+            checks = []
+            for window in self.windows_on(today + dt.timedelta(days=offset)):
+                checks.append(Check(window.opens + open_tol, "open", window))
+                checks.append(Check(window.closes + close_tol, "close", window))
+            upcoming = sorted((c for c in checks if c.at > after), key=lambda c: c.at)
+            if upcoming:
+                return upcoming[0]
+        return None
 
     def window_at(self, moment: dt.datetime, *, early: dt.timedelta = dt.timedelta(0)) -> Window | None:
         """The window that ``moment`` falls in (opening ``early`` before its start counts)."""
