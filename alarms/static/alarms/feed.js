@@ -15,7 +15,7 @@ const SEEN_MAX = 20000;
 
 export class Feed {
   constructor(opts) {
-    this.opts = Object.assign({ reconcileMs: 20000, pollMs: 2000, heartbeatMs: 20000, pongTimeoutMs: 10000,
+    this.opts = Object.assign({ reconcileMs: 20000, pollMs: 2000, livePollMs: 5000, heartbeatMs: 20000, pongTimeoutMs: 10000,
                                 doorbellGraceMs: 1500 }, opts);
     this.cursor = 0;
     this.seen = new Set();
@@ -35,8 +35,13 @@ export class Feed {
     await this.reconcile(true);
     this.connect();
     this.reconcileTimer = setInterval(() => this.reconcile(false), this.opts.reconcileMs);
-    this.pollTimer = setInterval(() => { if (this.status !== "live") { this.stats.polls++; this.fetchSince(); } },
-                                 this.opts.pollMs);
+    // Polling: every 2 s while the socket is down; every 5 s even when live, in
+    // case a doorbell was dropped (the channel layer delivers at most once).
+    this.lastFetch = 0;
+    this.pollTimer = setInterval(() => {
+      const due = this.status === "live" ? this.opts.livePollMs : this.opts.pollMs;
+      if (Date.now() - this.lastFetch >= due) { this.stats.polls++; this.fetchSince(); }
+    }, 500);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), this.opts.heartbeatMs);
   }
 
@@ -79,6 +84,7 @@ export class Feed {
       try {
         do {
           this.fetchAgain = false;
+          this.lastFetch = Date.now();
           const page = await this.getJSON(`${this.opts.eventsUrl}?after=${this.cursor}`);
           this.stats.fetched++;
           this.apply(page.events, "fetch");
