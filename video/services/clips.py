@@ -36,7 +36,7 @@ def clip_start(*, camera_id: int, alarm_id: int | None, trigger_at: dt.datetime,
 def clip_finish(*, clip_id: int, file: str, started: float, ended: float, size: int,
                 snapshots: list[tuple[float, str]]) -> Clip:
     with transaction.atomic():
-        clip = Clip.objects.select_for_update().select_related("camera__site__customer", "alarm").get(pk=clip_id)
+        clip = Clip.objects.select_for_update(of=("self",)).select_related("camera__site__customer", "alarm").get(pk=clip_id)
         clip.file = file
         clip.started_at = dt.datetime.fromtimestamp(started, dt.UTC)
         clip.ended_at = dt.datetime.fromtimestamp(ended, dt.UTC)
@@ -58,7 +58,7 @@ def clip_finish(*, clip_id: int, file: str, started: float, ended: float, size: 
 
 def clip_fail(*, clip_id: int, error: str) -> None:
     with transaction.atomic():
-        clip = Clip.objects.select_for_update().select_related("camera__site__customer", "alarm").get(pk=clip_id)
+        clip = Clip.objects.select_for_update(of=("self",)).select_related("camera__site__customer", "alarm").get(pk=clip_id)
         if clip.state != Clip.State.RECORDING:
             return
         clip.state = Clip.State.FAILED
@@ -84,7 +84,7 @@ def clip_legal_hold_set(*, user, clip_id: int, hold: bool, reason: str = "") -> 
     if hold and not reason:
         raise ValueError("a legal hold needs a reason")
     with transaction.atomic():
-        clip = Clip.objects.select_for_update().select_related("camera__site__customer", "alarm").get(pk=clip_id)
+        clip = Clip.objects.select_for_update(of=("self",)).select_related("camera__site__customer", "alarm").get(pk=clip_id)
         old = {"legal_hold": clip.legal_hold, "reason": clip.legal_hold_reason}
         clip.legal_hold = hold
         clip.legal_hold_reason = reason if hold else ""
