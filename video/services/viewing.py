@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 
 from logbook.models import Category
 from logbook.services import entry_append
@@ -60,7 +61,7 @@ def view_end(*, session: str) -> int:
 def mjpeg_token_mint(*, user, camera: Camera, alarm_id: int | None = None) -> str:
     """A short-lived token the video service accepts for this user and camera."""
     view = view_start(user=user, camera=camera, kind=ViewLog.Kind.MJPEG, alarm_id=alarm_id,
-                      session=f"mjpeg-{signing.get_random_string(16)}")
+                      session=f"mjpeg-{get_random_string(16)}")
     return signing.dumps({"u": user.pk, "c": camera.pk, "v": view.pk}, salt=TOKEN_SALT, compress=True)
 
 
