@@ -5,6 +5,7 @@ the fault, and returns what it measured; the callers assert or print.
 
 from __future__ import annotations
 
+import os
 import time
 
 from tests.faults.harness.cluster import Cluster
@@ -198,3 +199,187 @@ def postgres_outage(cluster: Cluster, *, rate: float = 10, before: float = 3, ou
         receiver_alive=rx.alive,
     )
     return result
+
+
+# --- consoles, web nodes, Redis, workers -----------------------------------------------------
+
+def console_converged(cluster: Cluster, client: ConsoleClient) -> tuple[bool, dict]:
+    """Initial state + events == fresh state: the console's open alarms (ids and versions)
+    equal PostgreSQL's."""
+    truth = {int(r[0]): int(r[1]) for r in cluster.sql(
+        "SELECT id, version FROM alarms_alarm WHERE state NOT IN ('closed')")}
+    with client.lock:
+        seen = {aid: row.get("version", 0) for aid, row in client.state.alarms.items()
+                if row.get("state") not in ("closed",)}
+    missing = {a: v for a, v in truth.items() if seen.get(a) != v}
+    return not missing, {"open_alarms": len(truth), "missing_or_stale": missing}
+
+
+def wait_converged(cluster: Cluster, client: ConsoleClient, timeout: float) -> float:
+    """Seconds until the console matches the database; raises after ``timeout``."""
+    started = time.monotonic()
+    detail = {}
+    while time.monotonic() - started < timeout:
+        ok, detail = console_converged(cluster, client)
+        if ok:
+            return time.monotonic() - started
+        time.sleep(0.25)
+    raise AssertionError(f"console did not converge within {timeout:.0f} s: {detail}")
+
+
+def web_node_killed(cluster: Cluster, *, rate: float = 8, before: float = 3, after: float = 6) -> dict:
+    """Fault 6: two web nodes; the one a console is on is SIGKILLed under load."""
+    cluster.intake()
+    rx = cluster.receiver("rx1")
+    web1, web2 = cluster.web("web1"), cluster.web("web2")
+    bases = [f"http://127.0.0.1:{web1.port}", f"http://127.0.0.1:{web2.port}"]
+    session = login(bases[0], "op1", cluster.seed["users"]["op1"])
+    client = ConsoleClient(bases, session, resync_every=5).start()
+    try:
+        client.wait(lambda s: s.connected and s.node == bases[0], 20, "connected to web1")
+        load = Load([("127.0.0.1", rx.port)], panels_for(cluster), rate=rate).start()
+        time.sleep(before)
+        web1.kill()
+        killed_at = time.monotonic()
+        client.wait(lambda s: s.connected and s.node == bases[1], 20, "reconnected to web2")
+        reconnect_seconds = time.monotonic() - killed_at
+        time.sleep(after)
+        load.stop()
+        result = audit(cluster, load)
+        converge_seconds = wait_converged(cluster, client, 20)
+        with client.lock:
+            pushed_on_web2 = len(client.state.pushed_at)
+        return {**result, "reconnect_seconds": reconnect_seconds, "converge_seconds": converge_seconds,
+                "connects": client.state.connects, "pushes": pushed_on_web2}
+    finally:
+        client.stop()
+
+
+def redis_restarted(cluster: Cluster, *, rate: float = 8, before: float = 3, down: float = 3,
+                    after: float = 6) -> dict:
+    """Fault 4: Redis restarted (empty: no persistence) under load; consoles resync, timers fire."""
+    cluster.intake()
+    rx = cluster.receiver("rx1")
+    web = cluster.web("web1")
+    cluster.worker("worker1")
+    cluster.beat()
+    base = f"http://127.0.0.1:{web.port}"
+    session = login(base, "op1", cluster.seed["users"]["op1"])
+    client = ConsoleClient([base], session, resync_every=5).start()
+    try:
+        client.wait(lambda s: s.connected, 20, "connected")
+        load = Load([("127.0.0.1", rx.port)], panels_for(cluster), rate=rate).start()
+        time.sleep(before)
+        cluster.redis.stop()
+        time.sleep(down)
+        cluster.redis.start()
+        back_at = time.time()
+        time.sleep(after)
+        load.stop()
+        result = audit(cluster, load)
+        converge_seconds = wait_converged(cluster, client, 20)
+        # Timers after the restart: make every open alarm's ladder deadline due in 2 s.
+        cluster.sql("UPDATE alarms_alarm SET escalation_due_at = now() + interval '2 seconds' "
+                    "WHERE state = 'open'")
+        due = int(cluster.sql("SELECT count(*) FROM alarms_alarm WHERE state = 'open'")[0][0])
+        fired_at = None
+        deadline = time.monotonic() + 30
+        fired = 0
+        while time.monotonic() < deadline:
+            fired = int(cluster.sql("SELECT count(DISTINCT alarm_id) FROM alarms_alarmevent WHERE kind = 'escalated' "
+                                    f"AND created_at > to_timestamp({back_at + after})")[0][0])
+            if fired >= due:
+                fired_at = time.monotonic()
+                break
+            time.sleep(0.25)
+        with client.lock:
+            pushes_after = sum(1 for at in client.state.pushed_at.values() if at > back_at)
+        return {**result, "converge_seconds": converge_seconds, "escalations_due": due,
+                "escalations_fired": fired, "timers_fired": fired_at is not None,
+                "pushes_after_restart": pushes_after, "console_reconnects": client.state.connects - 1}
+    finally:
+        client.stop()
+
+
+def _worker_in_transaction(cluster: Cluster, workers: list) -> object | None:
+    """The worker whose process holds a database session busy on alarms right now."""
+    import psutil
+
+    rows = cluster.sql("SELECT client_port FROM pg_stat_activity WHERE client_port IS NOT NULL "
+                       "AND state IN ('active', 'idle in transaction') AND query ILIKE '%alarm%'")
+    ports = {int(r[0]) for r in rows if r[0]}
+    if not ports:
+        return None
+    for conn in psutil.net_connections(kind="tcp"):
+        if conn.laddr and conn.laddr.port in ports and conn.pid:
+            try:
+                group = os.getpgid(conn.pid)
+            except ProcessLookupError:
+                continue
+            for worker in workers:
+                if worker.alive and worker.pid == group:
+                    return worker
+    return None
+
+
+def worker_killed_mid_escalation(cluster: Cluster, *, alarms_wanted: int = 30, rounds: int = 3) -> dict:
+    """Fault 5: two Celery workers; the one inside the escalation transactions is SIGKILLed.
+
+    Every open alarm's ladder deadline is made due at the same instant, so one
+    tick has a few dozen escalations to fire; the worker holding the database
+    session is killed as soon as the first has fired. Each alarm must get
+    exactly one escalation for that round: none lost with the dead worker,
+    none fired twice by the survivor.
+    """
+    cluster.intake()
+    rx = cluster.receiver("rx1")
+    workers = [cluster.worker("worker1"), cluster.worker("worker2")]
+    cluster.beat()
+    # Alarms on distinct zones, from the DC-09 path with its ledger.
+    load = Load([("127.0.0.1", rx.port)], panels_for(cluster), rate=20).start()
+    deadline = time.monotonic() + 60
+    while len(open_alarm_ids(cluster)) < alarms_wanted and time.monotonic() < deadline:
+        time.sleep(0.3)
+    load.stop()
+    result = audit(cluster, load)
+    alarm_ids = open_alarm_ids(cluster)
+    rounds_done = []
+    for _round in range(rounds):
+        # Let the tick arm every alarm first, then move all deadlines to one instant.
+        start = cluster.sql("SELECT extract(epoch FROM now())")[0][0]
+        cluster.sql("UPDATE alarms_alarm SET escalation_due_at = now() + interval '3 seconds' WHERE state = 'open'")
+        killed, fired_at_kill = None, 0
+        until = time.monotonic() + 20
+        while time.monotonic() < until and killed is None:
+            fired = int(cluster.sql("SELECT count(*) FROM alarms_alarmevent WHERE kind = 'escalated' "
+                                    f"AND created_at > to_timestamp({start})")[0][0])
+            if fired:
+                victim = _worker_in_transaction(cluster, workers)
+                if victim is not None:
+                    victim.kill()
+                    killed, fired_at_kill = victim.name, fired
+                elif fired >= len(alarm_ids):
+                    break
+            time.sleep(0.02)
+        # Wait for the survivor to fire the rest.
+        until = time.monotonic() + 40
+        per_alarm: dict[int, int] = {}
+        while time.monotonic() < until:
+            per_alarm = {int(a): int(n) for a, n in cluster.sql(
+                "SELECT alarm_id, count(*) FROM alarms_alarmevent WHERE kind = 'escalated' "
+                f"AND created_at > to_timestamp({start}) GROUP BY alarm_id")}
+            if len(per_alarm) >= len(alarm_ids):
+                break
+            time.sleep(0.25)
+        rounds_done.append({"killed": killed, "fired_before_kill": fired_at_kill, "alarms": len(alarm_ids),
+                            "escalated": len(per_alarm), "twice": sorted(a for a, n in per_alarm.items() if n > 1),
+                            "missing": sorted(alarm_ids - set(per_alarm))})
+        for worker in workers:
+            if not worker.alive:
+                worker.start()
+        time.sleep(1)
+    logbook = {int(a): int(n) for a, n in cluster.sql(
+        "SELECT alarm_id, count(*) FROM logbook_logentry WHERE action = 'alarm.escalated' GROUP BY alarm_id")}
+    events = {int(a): int(n) for a, n in cluster.sql(
+        "SELECT alarm_id, count(*) FROM alarms_alarmevent WHERE kind = 'escalated' GROUP BY alarm_id")}
+    return {**result, "rounds": rounds_done, "logbook_matches_feed": logbook == events}
