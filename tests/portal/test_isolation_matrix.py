@@ -54,9 +54,6 @@ MATRIX: dict[str, str] = {
     "alarms:alarm_section": STAFF, "alarms:alarm_action": STAFF, "alarms:alarm_evidence": STAFF,
     "alarms:alarm_evidence_pdf": STAFF, "alarms:phone_call": STAFF, "alarms:storm": STAFF,
     "alarms:storm_start": STAFF, "alarms:storm_end": STAFF, "alarms:storm_logged": STAFF,
-    "alarms:signals": STAFF, "alarms:signal_detail": STAFF,
-    # INTAKE's POST /api/v1/events: an event source's bearer token, never a portal session.
-    "alarms:intake_events": LINK,
     # alarms (intake): the journal is for supervisors; POST /api/v1/events takes an event-source token
     "alarms:signals": STAFF, "alarms:signal_detail": STAFF, "alarms:intake_events": LINK,
     # logbook

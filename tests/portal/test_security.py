@@ -144,3 +144,45 @@ def test_production_settings_require_2fa_secure_cookies_hsts_and_csp(tmp_path):
     out = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True,
                          text=True, timeout=60)
     assert out.returncode != 0 and "ARC_SECRET_KEY must be set" in out.stderr
+
+
+def test_websocket_origin_is_checked(client_a, site_a, transactional_db):
+    """A page on another site cannot open a socket with the user's cookies."""
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+    from channels.testing import WebsocketCommunicator
+    from django.db import connections
+
+    from arc.asgi import application
+
+    browser = Client()
+    browser.force_login(client_a)
+    cookie = f"sessionid={browser.cookies['sessionid'].value}".encode()
+
+    async def scenario():
+        try:
+            for origin, expected in ((b"http://evil.example", False), (b"http://127.0.0.1", True)):
+                ws = WebsocketCommunicator(application, "/ws/portal/", headers=[
+                    (b"origin", origin), (b"host", b"127.0.0.1"), (b"cookie", cookie)])
+                connected, _ = await ws.connect(timeout=5)
+                assert connected is expected, origin
+                if connected:
+                    await ws.disconnect()
+        finally:
+            await sync_to_async(connections.close_all)()
+
+    asyncio.run(scenario())
+
+
+def test_transmitter_keys_are_encrypted_at_rest(site_a):
+    from django.db import connection
+
+    from tests.builders import make_transmitter
+
+    transmitter = make_transmitter(site_a, "ABCD", key="00112233445566778899AABBCCDDEEFF", encryption="aes128")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT key_encrypted FROM sites_transmitter WHERE id = %s", [transmitter.pk])
+        stored = cursor.fetchone()[0]
+    assert "00112233445566778899" not in stored.upper() and stored.startswith("gAAAA")  # Fernet token
+    assert transmitter.key_bytes() == bytes.fromhex("00112233445566778899AABBCCDDEEFF")
