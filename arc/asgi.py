@@ -26,6 +26,8 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from portal.middleware import StaffOtpWebsocketMiddleware  # noqa: E402
+
 
 def _websocket_patterns():
     patterns = []
@@ -43,7 +45,9 @@ def _websocket_patterns():
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # Origin checked against ALLOWED_HOSTS; the session decides the user.
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(_websocket_patterns()))),
+        # Origin checked against ALLOWED_HOSTS; the session decides the user;
+        # staff without TOTP are refused when 2FA is required (portal/middleware.py).
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(
+            StaffOtpWebsocketMiddleware(URLRouter(_websocket_patterns())))),
     }
 )

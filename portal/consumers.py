@@ -15,6 +15,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from alarms.feed import customer_group
 from portal import selectors
 from portal.services import user_group
+from sites.roles import is_staff_member
 
 CLOSE_SESSION_ENDED = 4001
 CLOSE_FORBIDDEN = 4003
@@ -22,7 +23,8 @@ CLOSE_FORBIDDEN = 4003
 
 @database_sync_to_async
 def _customer_ids(user) -> list[int]:
-    if user is None or not user.is_authenticated or not user.is_active:
+    # Clients only: staff follow the centre-wide feed on the console socket.
+    if user is None or not user.is_authenticated or not user.is_active or is_staff_member(user):
         return []
     return sorted(set(selectors.client_sites(user).values_list("customer_id", flat=True)))
 

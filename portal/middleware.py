@@ -63,3 +63,34 @@ class SessionSecurityMiddleware:
 
                 presence_touch(user=user)
         return self.get_response(request)
+
+
+class StaffOtpWebsocketMiddleware:
+    """ASGI middleware (inside AuthMiddlewareStack, arc/asgi.py): when staff
+    2FA is required, a websocket of a staff session that has not passed TOTP
+    is refused before any consumer sees it (the console included)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        if scope.get("type") == "websocket" and settings.REQUIRE_STAFF_2FA:
+            from channels.db import database_sync_to_async
+            from channels.security.websocket import WebsocketDenier
+
+            if await database_sync_to_async(_ws_needs_otp)(scope):
+                return await WebsocketDenier.as_asgi()(scope, receive, send)
+        return await self.inner(scope, receive, send)
+
+
+def _ws_needs_otp(scope) -> bool:
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.models import Device
+
+    user = scope.get("user")
+    if user is None or not user.is_authenticated or not is_staff_member(user):
+        return False
+    session = scope.get("session")
+    persistent_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
+    device = Device.from_persistent_id(persistent_id) if persistent_id else None
+    return device is None or device.user_id != user.pk or not getattr(device, "confirmed", True)

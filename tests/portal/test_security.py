@@ -186,3 +186,55 @@ def test_transmitter_keys_are_encrypted_at_rest(site_a):
         stored = cursor.fetchone()[0]
     assert "00112233445566778899" not in stored.upper() and stored.startswith("gAAAA")  # Fernet token
     assert transmitter.key_bytes() == bytes.fromhex("00112233445566778899AABBCCDDEEFF")
+
+
+def test_staff_websocket_without_totp_is_refused_when_2fa_is_required(operator, client_a, site_a,
+                                                                        transactional_db, settings):
+    """Checked at the ASGI layer, before any consumer (console included)."""
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+    from channels.generic.websocket import AsyncWebsocketConsumer
+    from channels.sessions import SessionMiddlewareStack
+    from channels.testing import WebsocketCommunicator
+    from django.db import connections
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from portal.middleware import StaffOtpWebsocketMiddleware
+
+    settings.REQUIRE_STAFF_2FA = True
+    device = TOTPDevice.objects.create(user=operator, name="t", confirmed=True)
+
+    class Accept(AsyncWebsocketConsumer):
+        async def connect(self):
+            await self.accept()
+
+    def session_for(user, verified):
+        browser = Client()
+        browser.force_login(user)
+        if verified:
+            session = browser.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+        return f"sessionid={browser.cookies['sessionid'].value}".encode()
+
+    from channels.auth import AuthMiddlewareStack
+
+    app = SessionMiddlewareStack(AuthMiddlewareStack(StaffOtpWebsocketMiddleware(Accept.as_asgi())))
+
+    async def connects(cookie) -> bool:
+        ws = WebsocketCommunicator(app, "/ws/console/", headers=[(b"cookie", cookie)])
+        connected, _ = await ws.connect(timeout=5)
+        if connected:
+            await ws.disconnect()
+        return connected
+
+    async def scenario():
+        try:
+            assert not await connects(await sync_to_async(session_for)(operator, False))
+            assert await connects(await sync_to_async(session_for)(operator, True))
+            assert await connects(await sync_to_async(session_for)(client_a, False))  # clients: no TOTP
+        finally:
+            await sync_to_async(connections.close_all)()
+
+    asyncio.run(scenario())
