@@ -16,6 +16,7 @@ LINKS = [
     ("dispatch:home", _("Interventions"), STAFF),
     ("video:wall", _("Vidéo"), STAFF),
     ("logbook:review", _("Supervision"), {SUPERVISOR, ADMINISTRATOR}),
+    ("portal:instructions_pending", _("Consignes temporaires"), STAFF),
     ("portal:home", _("Mes sites"), {CLIENT, INSTALLER}),
     ("admin:index", _("Paramétrage"), {ADMINISTRATOR}),
 ]
