@@ -68,6 +68,11 @@ class LiveTile {
     this.retry = null;
   }
 
+  label(name) {
+    const key = "l" + name[0].toUpperCase() + name.slice(1);
+    return this.el.dataset[key] || name;
+  }
+
   setState(state, text) {
     if (!this.state) return;
     this.state.dataset.state = state;
@@ -77,7 +82,7 @@ class LiveTile {
   async start() {
     this.stop();
     this.mode = "connecting";
-    this.setState("connecting", this.el.dataset.labelConnecting || "Connexion…");
+    this.setState("connecting", this.label("connecting"));
     const session = newSession();
     this.session = session;
     try {
@@ -107,8 +112,8 @@ class LiveTile {
       await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
     } catch (err) {
       if (this.session !== session) return;
-      if (err.message === "camera_inactive") { this.stop(); this.setState("offline", "Caméra hors ligne"); this.later(15000); return; }
-      if (err.message === "forbidden") { this.stop(); this.setState("error", "Accès refusé"); return; }
+      if (err.message === "camera_inactive") { this.stop(); this.setState("offline", this.label("offline")); this.later(15000); return; }
+      if (err.message === "forbidden") { this.stop(); this.setState("error", this.label("forbidden")); return; }
       this.fallback(err.message);
     }
   }
@@ -128,10 +133,10 @@ class LiveTile {
       this.video.hidden = true;
       this.img.hidden = false;
       this.img.src = url;
-      this.img.onerror = () => { this.setState("offline", "Flux indisponible"); this.later(15000); };
+      this.img.onerror = () => { this.setState("offline", this.label("unavailable")); this.later(15000); };
       this.setState("online", "● MJPEG");
     } catch (err) {
-      this.setState("offline", "Flux indisponible");
+      this.setState("offline", this.label("unavailable"));
       this.later(15000);
     }
     console.warn("video: camera", this.camera, "fell back to MJPEG:", reason);
