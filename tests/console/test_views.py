@@ -98,3 +98,15 @@ def test_storm_two_clicks_for_a_supervisor_only(client, operator, supervisor):
     rule.refresh_from_db()
     assert rule.ended_at is not None
     assert client.get(reverse("alarms:storm_logged")).status_code == 200
+
+
+def test_the_handover_lists_the_open_alarms(operator, site_a):
+    from alarms.services.lifecycle import alarm_take
+    from logbook.handover import collect_sections
+
+    alarm = make_alarm(site_a, priority=1, category="fire", title="Feu cuisine")
+    alarm_take(alarm_id=alarm.pk, operator=operator)
+    make_alarm(site_a, title="Intrusion")
+    section = next(s for s in collect_sections(operator) if s["title"] == "Alarmes en cours")
+    assert not section["error"] and len(section["items"]) == 2
+    assert section["items"][0].startswith(f"A{alarm.pk} P1 Feu cuisine") and "Camille Roux" in section["items"][0]
