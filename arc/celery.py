@@ -10,12 +10,18 @@ app = Celery("arc")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# The beat schedule. The tick is a doorbell, not a record: a tick that could
-# not run within 2 s is dropped (``expires``) rather than piled up behind a
-# dead worker, since the next one claims the same due rows anyway.
-app.conf.beat_schedule = {
-    "dispatch-tick": {"task": "dispatch.tick", "schedule": 1.0, "options": {"expires": 2.0}},
-    **app.conf.beat_schedule,
-}
-# Beat runs the timers watchdog (dispatch/beat.py) besides scheduling.
-app.conf.beat_scheduler = "dispatch.beat:Scheduler"
+
+@app.on_after_configure.connect
+def _timers(sender, **kwargs):
+    """The beat schedule (set once the settings are read, never at import time).
+
+    The tick is a doorbell, not a record: a tick that could not run within 2 s
+    is dropped (``expires``) rather than piled up behind a dead worker, since
+    the next one claims the same due rows anyway. Beat also runs the timers
+    watchdog (dispatch/beat.py).
+    """
+    sender.conf.beat_schedule = {
+        "dispatch-tick": {"task": "dispatch.tick", "schedule": 1.0, "options": {"expires": 2.0}},
+        **(sender.conf.beat_schedule or {}),
+    }
+    sender.conf.beat_scheduler = "dispatch.beat:Scheduler"

@@ -161,30 +161,44 @@ def record_tick(detail: dict) -> None:
 def tick(budget: float = 0.9) -> dict[str, int]:
     """The body of the one-second beat tick.
 
-    Fires everything due, then, while the budget lasts, sleeps until the next
-    deadline that falls inside it and fires again: deadlines fire within a few
-    tens of milliseconds instead of up to one beat period late.
+    Fires everything due (sweeps included), then, while the budget lasts,
+    sleeps until the next deadline that falls inside it and fires only the
+    rule it belongs to: deadlines fire within tens of milliseconds instead of
+    up to one beat period late, without re-running every query each time.
     """
     from dispatch import rules  # noqa: F401  (registers the rules)
 
     started = time.monotonic()
-    totals: dict[str, int] = {}
-    first = True
+    totals = run_once(sweeps=True)
+    record_tick({"fired": sum(totals.values())})
+    dues = {name: _safe_next(rule) for name, rule in RULES.items() if rule.next_due is not None}
     while True:
-        for name, count in run_once(sweeps=first).items():
-            totals[name] = totals.get(name, 0) + count
-        if first:
-            record_tick({"fired": sum(totals.values())})
-            first = False
         remaining = budget - (time.monotonic() - started)
-        if remaining <= 0.02:
+        pending = [d for d in dues.values() if d is not None]
+        if remaining <= 0.02 or not pending:
             break
-        upcoming = next_due()
-        if upcoming is None:
-            break
-        wait = (upcoming - timezone.now()).total_seconds()
+        wait = (min(pending) - timezone.now()).total_seconds()
         if wait > remaining:
             break
         if wait > 0:
             time.sleep(wait)
+        now = timezone.now()
+        for name, due in list(dues.items()):
+            if due is not None and due <= now:
+                try:
+                    totals[name] = totals.get(name, 0) + run_rule(RULES[name], now)
+                except Exception:
+                    logger.exception("timer rule %s failed", name)
+                following = _safe_next(RULES[name])
+                # Still due right after running: rows backing off or locked by another
+                # worker. Leave them to the next tick rather than spin on them.
+                dues[name] = following if following is not None and following > now else None
     return totals
+
+
+def _safe_next(rule: Rule) -> dt.datetime | None:
+    try:
+        return rule.next_due()
+    except Exception:
+        logger.exception("next_due of %s failed", rule.name)
+        return None
