@@ -186,6 +186,7 @@ def patrol_round(request, round_id: int):
 @login_required
 def camera_status(request):
     """Health of the cameras on screen, polled by the wall every few seconds."""
+    _staff(request)
     ids = [int(x) for x in request.GET.getlist("camera") if x.isdigit()][:64]
     cameras = cameras_visible_to(request.user).filter(pk__in=ids)
     health = _health(cameras)

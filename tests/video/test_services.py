@@ -219,3 +219,48 @@ def test_pixel_clock_round_trips():
     assert read_clock(image) == 1795875801617
     stamp_clock(image, 42)
     assert read_clock(image) == 42
+
+
+def test_screens_render_for_staff_and_refuse_clients(client, site_a, operator, admin_user, client_a):
+    from alarms.models import Alarm
+
+    camera = _camera(site_a, "Entrée")
+    zone = make_zone(site_a, "1")
+    camera.zones.add(zone)
+    alarm = Alarm.objects.create(site=site_a, customer=site_a.customer, zone=zone, category="alarm", priority=2,
+                                 title="Intrusion")
+    Clip.objects.create(camera=camera, alarm=alarm, trigger_at=timezone.now(), state="failed", error="hors ligne")
+    client.force_login(operator)
+    page = client.get(f"/video/?site={site_a.pk}")
+    assert page.status_code == 200 and b'data-camera="%d"' % camera.pk in page.content
+    panel = client.get(f"/video/alarm/{alarm.pk}/panel/")
+    assert panel.status_code == 200
+    assert b'data-alarm="%d"' % alarm.pk in panel.content and b"hors ligne" in panel.content
+    client.force_login(client_a)
+    assert client.get(f"/video/alarm/{alarm.pk}/panel/").status_code == 403
+    client.force_login(admin_user)
+    assert client.get("/admin/video/camera/add/").status_code == 200
+    response = client.post("/admin/video/camera/add/", {
+        "site": site_a.pk, "name": "Parking", "source_kind": "rtsp", "url": "http://wrong", "weekdays": "0123456",
+        "clip_scope": "zones", "pre_seconds": 10, "post_seconds": 20, "motion_min_area": 1, "motion_sensitivity": 25,
+        "motion_cooldown_seconds": 60, "lost_alarm": "armed", "lost_after_seconds": 30, "snapshot_interval": 1,
+        "privacy_masks": "[]", "motion_masks": "[]", "password": "s3cret"})
+    assert response.status_code == 200 and not Camera.objects.filter(name="Parking").exists()  # rtsp:// expected
+
+
+def test_watching_an_alarm_s_camera_is_evidence_of_the_handling_operator(site_a, operator, operator2):
+    from alarms.models import Alarm
+    from alarms.models.handling import Evidence
+    from alarms.services.lifecycle import alarm_take
+    from video.services.viewing import view_start
+
+    camera = _camera(site_a, "Entrée")
+    alarm = Alarm.objects.create(site=site_a, customer=site_a.customer, category="alarm", priority=2, title="I")
+    alarm_take(alarm_id=alarm.pk, operator=operator)
+    view_start(user=operator2, camera=camera, kind=ViewLog.Kind.LIVE, session="s1", alarm_id=alarm.pk)
+    assert not Evidence.objects.filter(alarm=alarm).exists()  # not the handling operator: view log only
+    view_start(user=operator, camera=camera, kind=ViewLog.Kind.LIVE, session="s2", alarm_id=alarm.pk)
+    evidence = Evidence.objects.get(alarm=alarm)
+    assert evidence.kind == "video_seen" and "Entrée" in evidence.text and evidence.operator == operator
+    assert ViewLog.objects.filter(alarm=alarm).count() == 2
+    assert LogEntry.objects.filter(action="video.viewed", alarm_id=alarm.pk).count() == 2

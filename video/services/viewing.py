@@ -48,7 +48,23 @@ def view_start(*, user, camera: Camera, kind: str, session: str = "", alarm_id: 
                              + (" (levée de doute)" if alarm is not None else ""),
                      new={"view": view.pk, "kind": kind, "camera": camera.pk,
                           "clip": clip.pk if clip else None, "session": session[:64]})
+        if alarm is not None and alarm.is_active:
+            _evidence(alarm, user, f"{what} — caméra « {camera.name} » à {timezone.localtime():%H:%M:%S}")
     return view
+
+
+def _evidence(alarm, user, text: str) -> None:
+    """The alarm's own levée de doute record (CONSOLE's service), when the
+    viewer is the operator handling it; otherwise the ViewLog and the logbook
+    entry above are the record."""
+    from alarms.services.handling import alarm_evidence_add
+    from alarms.services.lifecycle import AlarmError
+
+    try:
+        with transaction.atomic():
+            alarm_evidence_add(alarm_id=alarm.pk, operator=user, kind="video_seen", text=text)
+    except AlarmError:
+        pass
 
 
 def view_end(*, session: str) -> int:
