@@ -137,3 +137,57 @@ def test_sixteen_concurrent_writers_never_fork_the_chain():
     hashes = list(LogEntry.objects.values_list("prev_hash", flat=True))
     assert len(set(hashes)) == len(hashes), "two entries share a predecessor: the chain forked"
     assert verify_chain().ok
+
+
+def test_an_entry_rewritten_with_a_recomputed_hash_breaks_the_next_link(db):
+    """A forger who recomputes the altered entry's own hash still breaks the chain."""
+    from logbook.chain import HASHED_FIELDS, entry_hash
+
+    entries = _append(4)
+    target = LogEntry.objects.values(*HASHED_FIELDS, "created_at", "prev_hash").get(pk=entries[1].pk)
+    target["message"] = "rien à signaler"
+    forged = entry_hash(target, created_at=target["created_at"], prev_hash=target["prev_hash"])
+    _tamper("UPDATE logbook_logentry SET message = 'rien à signaler', hash = %s WHERE id = %s",
+            forged, entries[1].pk)
+    result = verify_chain()
+    assert not result.ok and result.first_broken_id == entries[2].pk
+    assert "previous-hash link" in result.reason
+
+
+def test_an_entry_inserted_afterwards_is_detected(db):
+    entries = _append(3)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO logbook_logentry (created_at, actor_kind, actor_name, action, category, customer_label, "
+            "site_label, alarm_label, intervention_label, message, correlation_id, prev_hash, hash) "
+            "SELECT created_at, actor_kind, actor_name, action, category, '', '', '', '', 'ajout après coup', "
+            "correlation_id, hash, repeat('f', 64) FROM logbook_logentry WHERE id = %s", [entries[-1].pk])
+    result = verify_chain()
+    assert not result.ok
+
+
+def test_timestamps_never_go_back_even_if_the_clock_does(db):
+    """Ids and times grow together (a period is an id range in the review)."""
+    import datetime as dt
+
+    from tests.logbook.helpers import append_at
+
+    future = append_at(dt.datetime(2099, 1, 1, tzinfo=dt.UTC), action="t", message="horloge en avance")
+    after = entry_append(action="t", message="après")
+    assert after.created_at >= future.created_at and after.pk > future.pk
+    assert verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_append_is_durable_and_visible_when_its_transaction_returns():
+    """The asynchronous commit is followed by a wait for the WAL flush, inside
+    the caller's atomic(): another connection sees the entry at once."""
+    import psycopg
+
+    s = connection.settings_dict
+    with transaction.atomic():
+        entry = entry_append(action="test", message="durable")
+        assert any(f.__name__ == "_wait_for_wal_flush" for _s, f, _r in connection.run_on_commit)
+    with psycopg.connect(host=s["HOST"], port=s["PORT"], user=s["USER"], dbname=s["NAME"]) as other:
+        assert other.execute("SELECT message FROM logbook_logentry WHERE id = %s", [entry.pk]).fetchone() == (
+            "durable",)
