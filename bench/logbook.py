@@ -124,7 +124,7 @@ SELECT
     1 + (g / 7) %% 3000,
     'Site ' || (1 + (g / 7) %% 3000) || ' — Ville',
     CASE WHEN g %% 8 IN (0,1,2,3,7) THEN g / 8 END,
-    CASE WHEN g %% 8 IN (0,1,2,3,7) THEN 'Alarme n° ' || (g / 8) END,
+    CASE WHEN g %% 8 IN (0,1,2,3,7) THEN 'Alarme n° ' || (g / 8) ELSE '' END,
     NULL, '',
     (ARRAY['Intrusion zone 3 détecteur hall, levée de doute vidéo négative',
            'Appel du gardien : effraction constatée par la fenêtre arrière',

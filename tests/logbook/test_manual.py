@@ -110,3 +110,11 @@ def test_older_entries_come_by_keyset(op_client, operator):
     oldest_shown = LogEntry.objects.order_by("-id")[29].pk
     more = op_client.get(reverse("logbook:entries_more"), {"before": oldest_shown}, **HX).content.decode()
     assert "note 04" in more and "note 05" not in more.split("note 04")[0] or "note 04" in more
+
+
+def test_the_main_courante_speaks_english_on_request(op_client):
+    from django.utils import translation
+
+    with translation.override("en"):
+        body = op_client.get(reverse("logbook:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "New entry" in body and "Nouvelle entrée" not in body
