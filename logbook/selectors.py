@@ -187,6 +187,12 @@ class CheckStatus:
     done: bool      # done in the current period
     overdue: bool   # not done and past due
 
+    def __str__(self):  # the console's banner prints the check as is
+        from django.utils.translation import gettext as _
+
+        due = self.due_at.astimezone(ZoneInfo(settings.TIME_ZONE)).strftime("%d/%m %H:%M")
+        return _("%(label)s (attendue avant %(due)s)") % {"label": self.definition.label, "due": due}
+
     def as_dict(self) -> dict:
         out = asdict(self)
         out["definition"] = self.definition.label

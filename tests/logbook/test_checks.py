@@ -73,3 +73,9 @@ def test_checks_page_ticks(client, operator, checks):
     bad = client.post(reverse("logbook:check_tick", args=[checks["ups"].pk]), {"result": "anomaly"}, follow=True)
     assert "Décrivez l&#x27;anomalie" in bad.content.decode()
     assert CheckRecord.objects.count() == 1
+
+
+def test_an_overdue_check_reads_well_on_the_console_banner(checks):
+    monday_noon = dt.datetime(2026, 11, 23, 12, 0, tzinfo=PARIS)
+    labels = [str(s) for s in overdue_checks(monday_noon)]
+    assert "Onduleur : état des batteries et autonomie affichée (attendue avant 23/11 09:00)" in labels
