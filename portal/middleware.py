@@ -24,6 +24,7 @@ from django.urls import reverse
 from sites.roles import is_staff_member
 
 ACTIVITY_KEY = "arc_last_activity"
+ACTIVITY_RESOLUTION = 60  # seconds
 OPEN_PATHS_2FA = ("/portal/2fa/", "/logout/", "/static/", "/i18n/", "/login/")
 
 
@@ -48,7 +49,8 @@ class SessionSecurityMiddleware:
                     return HttpResponseForbidden("session expired")
                 return redirect(f"{reverse('login')}?next={request.path}")
             background = request.headers.get("X-ARC-Background") == "1"
-            if not background or last is None:
+            # Saved at most once a minute: a session write per request costs a commit.
+            if last is None or (not background and now - last > ACTIVITY_RESOLUTION):
                 request.session[ACTIVITY_KEY] = now
             if staff_needs_otp(request) and not request.path.startswith(OPEN_PATHS_2FA):
                 if request.path.startswith("/api/") or request.headers.get("HX-Request"):

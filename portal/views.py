@@ -31,19 +31,20 @@ from sites.services_contacts import contact_remove, contact_save, contacts_reord
 from sites.services_instructions import instruction_propose, instruction_withdraw
 
 
-def open_faults(site) -> list[str]:
-    """Open technical faults of a site, in words (INTAKE's Fault rows, plus line faults)."""
-    faults = []
-    try:
-        from alarms.selectors_faults import open_faults as intake_open_faults
-    except ImportError:
-        intake_open_faults = None
-    if intake_open_faults is not None:
-        faults = [str(f.get_kind_display() if hasattr(f, "get_kind_display") else f) for f in intake_open_faults(site)]
-    for transmitter in site.transmitters.all():
-        if transmitter.line_fault:
-            faults.append(_("Défaut de transmission (#%(a)s)") % {"a": transmitter.account})
-    return faults
+def faults_by_site(sites) -> dict[int, list[str]]:
+    """Open technical faults of each site, in words: INTAKE's Fault rows (battery,
+    mains, communication, tamper) plus transmission (line) faults. Two queries
+    for any number of sites; ``sites`` have their transmitters prefetched."""
+    from alarms.models import Fault
+
+    result: dict[int, list[str]] = {site.pk: [] for site in sites}
+    for fault in Fault.objects.filter(site_id__in=list(result), closed_at__isnull=True).order_by("-opened_at"):
+        result[fault.site_id].append(str(fault.get_kind_display()))
+    for site in sites:
+        for transmitter in site.transmitters.all():
+            if transmitter.line_fault:
+                result[site.pk].append(_("Défaut de transmission (#%(a)s)") % {"a": transmitter.account})
+    return result
 
 
 def video_url(site) -> str | None:
@@ -69,9 +70,10 @@ def _sites_with_status(user):
 def home(request):
     sites = list(_sites_with_status(request.user))
     client_ids = set(selectors.client_sites(request.user).values_list("pk", flat=True))
+    faults = faults_by_site(sites)
     for site in sites:
         site.is_client = site.pk in client_ids
-        site.fault_list = open_faults(site)
+        site.fault_list = faults[site.pk]
     return render(request, "portal/home.html", {
         "sites": sites, "installer_only": selectors.is_installer_only(request.user),
         "now": timezone.now()})
@@ -88,7 +90,7 @@ def _site_for(user, site_id, *, client=False):
 def site_detail(request, site_id: int):
     site = _site_for(request.user, site_id)
     is_client = selectors.client_sites(request.user).filter(pk=site.pk).exists()
-    site.fault_list = open_faults(site)
+    site.fault_list = faults_by_site([site])[site.pk]
     context = {"site": site, "is_client": is_client, "test_form": TestForm(),
                "now": timezone.now()}
     if is_client:
