@@ -17,7 +17,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--panels", type=int, default=40)
     parser.add_argument("--encrypted", type=int, default=4)
-    parser.add_argument("--sites", type=int, default=10)
+    parser.add_argument("--sites", type=int, default=40)
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arc.settings")
     django.setup()
@@ -43,7 +43,7 @@ def main() -> None:
         sites = []
         for n in range(args.sites):
             site = make_site(customer, code=f"FLT{n:03d}", name=f"Site panne {n}")
-            for zone in range(1, 100):
+            for zone in range(1, 11):
                 make_zone(site, number=str(zone))
             sites.append(site)
         for n in range(args.panels):
