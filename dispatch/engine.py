@@ -29,6 +29,8 @@ from dispatch.models import TimerFailure, TimerState
 logger = logging.getLogger(__name__)
 
 BATCH = 200
+CHUNK = 20
+CHUNK_FROM = 5
 MAX_BACKOFF = 300
 
 
@@ -91,18 +93,35 @@ def run_rule(rule: Rule, now: dt.datetime | None = None, *, excluded: set[int] |
     if excluded is None or retried is None:
         waiting, done = _failures(now)
         excluded, retried = waiting.get(rule.name, set()), done.get(rule.name, set())
+    ids = rule.candidates(now, excluded, BATCH)
+    # A backlog (after an outage, or a burst) is fired in chunks: one commit and
+    # one hand-over of the logbook chain head per chunk instead of per row.
+    # Each row still runs in its own savepoint, so a poisoned row rolls back
+    # alone; a worker killed mid-chunk commits nothing and the rows stay due.
+    size = CHUNK if len(ids) >= CHUNK_FROM else 1
     fired = 0
-    for pk in rule.candidates(now, excluded, BATCH):
+    for start in range(0, len(ids), size):
+        chunk = ids[start:start + size]
+        failed: list[tuple[int, BaseException]] = []
+        acted_ids: list[int] = []
         try:
             with transaction.atomic():
-                acted = rule.fire(pk, now)
-        except Exception as exc:
+                for pk in chunk:
+                    try:
+                        with transaction.atomic():
+                            if rule.fire(pk, now):
+                                acted_ids.append(pk)
+                    except Exception as exc:
+                        failed.append((pk, exc))
+        except Exception:  # the commit itself failed (database gone): all stay due
+            logger.exception("timer rule %s: chunk of %s not committed; retried next tick", rule.name, len(chunk))
+            return fired
+        fired += len(acted_ids)
+        for pk, exc in failed:
             _record_failure(rule.name, pk, exc)
-            continue
-        if acted:
-            fired += 1
-        if pk in retried:
-            clear_failure(rule.name, pk)
+        for pk in chunk:
+            if pk in retried and pk not in dict(failed):
+                clear_failure(rule.name, pk)
     return fired
 
 
