@@ -9,6 +9,7 @@ import os
 import secrets
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -223,6 +224,9 @@ RETENTION_SIGNALS_DAYS = env.integer("ARC_RETENTION_SIGNALS_DAYS", 400, minimum=
 # Logbook entries older than this are archived to a file and removed by `manage.py purge_logbook`.
 RETENTION_LOGBOOK_DAYS = env.integer("ARC_RETENTION_LOGBOOK_DAYS", 5 * 366, minimum=365)
 LOGBOOK_ARCHIVE_DIR = Path(env.string("ARC_LOGBOOK_ARCHIVE_DIR", str(VAR_DIR / "logbook-archive")))
+# Daily at 03:30 UTC: portal/tasks.py (purge signals, archive the logbook's expired prefix).
+CELERY_BEAT_SCHEDULE["portal-retention"] = {
+    "task": "portal.retention", "schedule": crontab(hour=3, minute=30)}
 
 # --- i18n --------------------------------------------------------------------------
 LANGUAGE_CODE = "fr"

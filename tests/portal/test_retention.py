@@ -114,3 +114,24 @@ def test_gdpr_export_and_erasure_pseudonymise_without_breaking_the_chain(site_a,
     assert verify_chain().ok
     assert not LogEntry.objects.filter(message__icontains="Valjean").exists()
     assert person_export(email="jeanne@example.org")["contacts"] == []
+
+
+def test_daily_retention_task_is_scheduled_and_runs_once_at_a_time(site_a, settings):
+    from portal.tasks import RETENTION_LOCK, retention
+
+    assert settings.CELERY_BEAT_SCHEDULE["portal-retention"]["task"] == "portal.retention"
+    old = timezone.now() - dt.timedelta(days=settings.RETENTION_SIGNALS_DAYS + 1)
+    Signal.objects.create(received_at=old, receiver="rx1", transport="tcp", outcome="accepted", site=site_a)
+    # Another run holds the lock: this one does nothing.
+    import psycopg
+
+    s = connection.settings_dict
+    other = psycopg.connect(host=s["HOST"], port=s["PORT"], user=s["USER"], dbname=s["NAME"], autocommit=True)
+    try:
+        other.execute("SELECT pg_advisory_lock(%s)", [RETENTION_LOCK])
+        retention()
+        assert Signal.objects.count() == 1
+    finally:
+        other.close()
+    retention()
+    assert Signal.objects.count() == 0
