@@ -32,8 +32,10 @@ messages: $(STAMP)
 run: $(STAMP) messages
 	ARC_DEBUG=$${ARC_DEBUG:-1} exec $(PY) -m arc.run
 
+# Both receivers must be alive for /health/ to say "ok" (docs/operations.md).
 run-cluster: $(STAMP) messages
-	ARC_DEBUG=$${ARC_DEBUG:-1} exec $(PY) -m arc.run --procfile Procfile.cluster
+	ARC_DEBUG=$${ARC_DEBUG:-1} ARC_HEALTH_RECEIVERS=$${ARC_HEALTH_RECEIVERS:-rx1,rx2} \
+	  exec $(PY) -m arc.run --procfile Procfile.cluster
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
