@@ -59,10 +59,12 @@ class Message:
 
 
 def _text(value: bytes) -> str:
+    # NUL cannot be stored in PostgreSQL text: it becomes U+FFFD (the raw frame keeps the byte).
     try:
-        return value.decode("ascii")
+        text = value.decode("ascii")
     except UnicodeDecodeError:
-        return value.decode("cp1252", errors="replace")
+        text = value.decode("cp1252", errors="replace")
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
 def parse_timestamp(raw: bytes) -> dt.datetime | None:

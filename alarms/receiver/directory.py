@@ -13,9 +13,12 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sites.models import normalise_account
-
 logger = logging.getLogger(__name__)
+
+
+def normalise_account(account: str) -> str:
+    """As sites.models.normalise_account: no leading zeros, upper case (#001111 == #1111)."""
+    return account.upper().lstrip("0") or "0"
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,10 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import InterfaceError as DjangoInterfaceError
+from django.db import OperationalError as DjangoOperationalError
+from django.db import connection
+from psycopg import InterfaceError, OperationalError
 
 from alarms.receiver.decide import Record
 
@@ -38,6 +41,26 @@ EVENT_COLUMNS = ("signal_id", "position", "protocol", "code", "qualifier", "raw_
                  "priority", "description", "zone", "area", "user_number", "text", "modifiers", "old",
                  "panel_time", "site_id", "disposition")
 NOTIFY_CHANNEL = "arc_intake"
+# Rows travel as one JSON parameter parsed by PostgreSQL (json encoding is C on our
+# side, parsing is C on theirs): cheaper than client-side array literals, and unlike
+# COPY it shares a round trip with the other statements of the batch.
+INSERT_SIGNALS = f"""
+INSERT INTO alarms_signal ({", ".join(SIGNAL_COLUMNS)})
+SELECT (e->>0)::bigint, (e->>1)::timestamptz, %s, e->>2, e->>3, decode(e->>4, 'hex'), e->>5, e->>6, e->>7,
+       e->>8, e->>9, (e->>10)::boolean, (e->>11)::bigint, (e->>12)::bigint, e->>13, e->>14, e->>15, e->>16,
+       NULLIF(e->17, 'null'::jsonb), (e->>18)::timestamptz, (e->>19)::float8, e->20, (e->>21)::bigint, e->>22,
+       '', 0
+FROM jsonb_array_elements(%s::jsonb) AS e"""
+INSERT_EVENTS = f"""
+INSERT INTO alarms_signalevent ({", ".join(EVENT_COLUMNS)})
+SELECT (e->>0)::bigint, (e->>1)::int, e->>2, e->>3, e->>4, e->>5, e->>6, (e->>7)::int, e->>8, e->>9, e->>10,
+       e->>11, e->>12, e->13, (e->>14)::boolean, e->>15, (e->>16)::bigint, 'pending'
+FROM jsonb_array_elements(%s::jsonb) AS e"""
+
+
+def _json(value) -> str:
+    # Raw bytes travel as hex; decoded text never holds NUL (alarms.dc09.message._text).
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 class Writer:
@@ -85,66 +108,93 @@ class Writer:
                     stop_after = True
                     break
                 batch.append(item)
-            ok = self.write(batch)
-            self.deliver(batch, ok)
+            for part, ok in self.write_isolating(batch):
+                self.deliver(part, ok)
             if stop_after:
                 break
         connection.close()
 
-    def write(self, batch: list[Record]) -> bool:
+    def write_isolating(self, batch: list[Record]) -> list[tuple[list[Record], bool]]:
+        """Write; if the data itself is refused (not the database being away), retry in
+        halves so that one poisoned frame never costs the other panels their ACK."""
+        error = self.write(batch)
+        if error is None:
+            return [(batch, True)]
+        if len(batch) == 1 or isinstance(error, (OperationalError, InterfaceError, DjangoOperationalError,
+                                                   DjangoInterfaceError)):
+            return [(batch, False)]
+        middle = len(batch) // 2
+        return self.write_isolating(batch[:middle]) + self.write_isolating(batch[middle:])
+
+    def write(self, batch: list[Record]) -> Exception | None:
         try:
-            close_old_connections()
-            with transaction.atomic():
-                self._write(batch)
+            connection.ensure_connection()
+            raw = connection.connection  # psycopg 3, autocommit; the transaction is ours
+            with raw.cursor() as cursor:
+                try:
+                    self._write(cursor, batch)
+                except BaseException:
+                    try:
+                        cursor.execute("ROLLBACK")
+                    finally:
+                        raise
             self.batches += 1
             self.frames += len(batch)
             self.last_commit_at = time.time()
-            return True
-        except Exception:
+            return None
+        except Exception as exc:
             self.failures += 1
             logger.exception("receiver: commit of %d frames failed; no reply, connections closed", len(batch))
             try:
                 connection.close()
             except Exception:
                 pass
-            return False
+            return exc
 
-    def _write(self, batch: list[Record]) -> None:
+    def _write(self, cursor, batch: list[Record]) -> None:
+        """Four round trips per batch, whatever its size: BEGIN + ids; de-duplication;
+        supervision; journal rows + events + NOTIFY + COMMIT."""
         from sites.services import transmitter_seen
 
-        with connection.cursor() as wrapper:
-            cursor = wrapper.cursor  # the psycopg 3 cursor, for COPY
-            cursor.execute("SELECT nextval('alarms_signal_id_seq') FROM generate_series(1, %s)", [len(batch)])
-            ids = [row[0] for row in cursor.fetchall()]
-            for record, signal_id in zip(batch, ids, strict=True):
-                record.signal_id = signal_id
-                record.duplicate_of = None
-            self._dedup(cursor, batch)
-            with cursor.copy(f"COPY alarms_signal ({', '.join(SIGNAL_COLUMNS)}) FROM STDIN") as copy:
-                for r in batch:
-                    duplicate = r.duplicate_of is not None
-                    copy.write_row((
-                        r.signal_id, r.received_at, self.receiver_name, r.transport, r.peer[:64], r.raw,
-                        r.token[:16], r.sequence[:8], r.receiver_prefix[:8], r.line_prefix[:8], r.account[:20],
-                        r.encrypted, r.transmitter_id, r.site_id, "duplicate" if duplicate else r.outcome,
-                        r.reason, r.reply_kind, r.payload[:4000], json.dumps(r.xdata) if r.xdata else None,
-                        r.panel_time, r.clock_skew, json.dumps(r.flags), r.duplicate_of,
-                        "pending" if r.pending and not duplicate else "none", "", 0))
-            with cursor.copy(f"COPY alarms_signalevent ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
-                for r in batch:
-                    if r.duplicate_of is not None or not r.pending:
-                        continue
-                    for position, e in enumerate(r.events):
-                        copy.write_row((
-                            r.signal_id, position, e["protocol"], e["code"][:8], e["qualifier_name"],
-                            e["qualifier"][:2], e["category"], e["priority"], e["description"], e["zone"][:8],
-                            e["area"][:8], e["user"][:8], e["text"][:250], json.dumps(e["modifiers"]),
-                            e["old"], e["panel_time"][:8], r.site_id, "pending"))
-            seen = sorted({r.transmitter_id for r in batch if r.seen and r.transmitter_id})
-            if seen:
-                transmitter_seen(transmitter_ids=seen, at=max(r.received_at for r in batch))
-            if any(r.pending and r.duplicate_of is None for r in batch):
-                cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+        cursor.execute("BEGIN; SELECT nextval('alarms_signal_id_seq') FROM generate_series(1, %s)", [len(batch)])
+        cursor.nextset()
+        ids = [row[0] for row in cursor.fetchall()]
+        for record, signal_id in zip(batch, ids, strict=True):
+            record.signal_id = signal_id
+            record.duplicate_of = None
+        self._dedup(cursor, batch)
+        seen = sorted({r.transmitter_id for r in batch if r.seen and r.transmitter_id})
+        if seen:
+            transmitter_seen(transmitter_ids=seen, at=max(r.received_at for r in batch))
+        rows = []
+        events = []
+        notify = False
+        for r in batch:
+            duplicate = r.duplicate_of is not None
+            pending = r.pending and not duplicate
+            notify = notify or pending
+            rows.append((
+                r.signal_id, r.received_at.isoformat(), r.transport, r.peer[:64], r.raw.hex(), r.token[:16],
+                r.sequence[:8], r.receiver_prefix[:8], r.line_prefix[:8], r.account[:20], r.encrypted,
+                r.transmitter_id, r.site_id, "duplicate" if duplicate else r.outcome, r.reason, r.reply_kind,
+                r.payload[:4000], r.xdata, r.panel_time.isoformat() if r.panel_time else None, r.clock_skew,
+                r.flags, r.duplicate_of, "pending" if pending else "none"))
+            if not pending:
+                continue
+            for position, e in enumerate(r.events):
+                events.append((
+                    r.signal_id, position, e["protocol"], e["code"][:8], e["qualifier_name"], e["qualifier"][:2],
+                    e["category"], e["priority"], e["description"], e["zone"][:8], e["area"][:8], e["user"][:8],
+                    e["text"][:250], e["modifiers"], e["old"], e["panel_time"][:8], r.site_id))
+        sql = [INSERT_SIGNALS]
+        params = [self.receiver_name, _json(rows)]
+        if events:
+            sql.append(INSERT_EVENTS)
+            params.append(_json(events))
+        if notify:
+            sql.append(f"NOTIFY {NOTIFY_CHANNEL}")
+        sql.append("COMMIT")
+        cursor.execute(";\n".join(sql), params)
 
     def _dedup(self, cursor, batch: list[Record]) -> None:
         """Mark retransmissions: same account + sequence + payload within the window,
@@ -162,21 +212,21 @@ class Writer:
         if not candidates:
             return
         candidates.sort(key=lambda r: r.dedup_key)  # one lock order: concurrent writers never deadlock
-        keys = [r.dedup_key for r in candidates]
+        rows = _json([(r.dedup_key, r.signal_id, r.received_at.isoformat()) for r in candidates])
+        # One round trip: insert the new keys (or take over expired ones) and, for keys
+        # already there, read the original signal (the statement sees the table as it was).
         cursor.execute(
-            "INSERT INTO alarms_signaldedup (key, signal_id, seen_at) "
-            "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::timestamptz[]) "
-            "ON CONFLICT (key) DO UPDATE SET signal_id = EXCLUDED.signal_id, seen_at = EXCLUDED.seen_at "
-            "WHERE alarms_signaldedup.seen_at < EXCLUDED.seen_at - make_interval(hours => %s) "
-            "RETURNING key",
-            [keys, [r.signal_id for r in candidates], [r.received_at for r in candidates],
-             settings.INTAKE_DEDUP_HOURS])
-        fresh = {row[0] for row in cursor.fetchall()}
-        stale = [k for k in keys if k not in fresh]
-        if not stale:
-            return
-        cursor.execute("SELECT key, signal_id FROM alarms_signaldedup WHERE key = ANY(%s)", [stale])
+            "WITH ins AS ("
+            " INSERT INTO alarms_signaldedup (key, signal_id, seen_at)"
+            " SELECT e->>0, (e->>1)::bigint, (e->>2)::timestamptz FROM jsonb_array_elements(%s::jsonb) AS e"
+            " ON CONFLICT (key) DO UPDATE SET signal_id = EXCLUDED.signal_id, seen_at = EXCLUDED.seen_at"
+            " WHERE alarms_signaldedup.seen_at < EXCLUDED.seen_at - make_interval(hours => %s)"
+            " RETURNING key) "
+            "SELECT k.key, d.signal_id FROM (SELECT e->>0 AS key FROM jsonb_array_elements(%s::jsonb) AS e) AS k"
+            " LEFT JOIN alarms_signaldedup d ON d.key = k.key"
+            " WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.key = k.key)",
+            [rows, settings.INTAKE_DEDUP_HOURS, rows])
         original = dict(cursor.fetchall())
         for r in candidates:
-            if r.dedup_key not in fresh:
-                r.duplicate_of = original.get(r.dedup_key, 0)
+            if r.dedup_key in original:
+                r.duplicate_of = original[r.dedup_key] or 0

@@ -223,3 +223,15 @@ def test_partial_frame_times_out_and_connection_survives(receiver, panel_factory
     panel.send(BA17[:20])
     assert wait_for(lambda: Signal.objects.filter(reason="partial frame timeout").exists(), 5)
     assert panel.exchange(BA17) == b'\n12890014"ACK"0042R1L2#5A3C[]\r'
+
+
+def test_nul_and_cp1252_bytes_in_data_are_stored_and_acked(receiver, panel_factory, plain_site):
+    _proc, port = receiver()
+    panel = panel_factory(port)
+    nul = replies.wrap(b'"SIA-DCS"0500L0#5A3C[#5A3C|NFA1|AK\x00itchen]')
+    accent = replies.wrap(b'"SIA-DCS"0501L0#5A3C[#5A3C|NFA2|ACuisine \xe9tage][IS\xe9jour]')
+    assert panel.exchange(nul) == replies.ack("0500", "", "L0", "5A3C")
+    assert panel.exchange(accent) == replies.ack("0501", "", "L0", "5A3C")
+    assert bytes(Signal.objects.get(sequence="0500").raw) == nul
+    assert Signal.objects.get(sequence="0501").events.get().text == "Cuisine étage"
+    assert Signal.objects.get(sequence="0501").xdata == [["I", "Séjour"]]

@@ -1,0 +1,207 @@
+"""Ingest benchmark: the DC-09 receiver, committing every signal before its ACK.
+
+1. N simulated panels (default 200), stop-and-wait over persistent TCP
+   connections, for D seconds against our receiver: ACKed signals/s, ACK
+   latency p50/p99.
+2. The same load, in the same run, against pysiaalarm's asyncio server with a
+   no-op callback (it stores nothing and ACKs before its callback): the ratio.
+3. A storm: S signals/s (default 3,000) for T seconds (default 60), paced, then
+   a check that every ACKed signal is in the journal exactly once.
+
+Runs its own PostgreSQL (fsync ON, as in production) and Redis from
+arc.embedded in a temporary directory, and its own receiver process.
+
+    .venv/bin/python bench/ingest.py [--panels 200] [--duration 20] [--storm-rate 3000] [--storm-seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from alarms.dc09 import replies  # noqa: E402
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]
+
+
+def account(i: int) -> str:
+    return f"{0xB00000 + i:06X}"
+
+
+async def panel(port: int, acct: str, stop_at: float, latencies: list, acked: list, *, pace: float = 0.0,
+                first_seq: int = 1, record: bool = False) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    seq = first_seq
+    next_send = time.monotonic()
+    try:
+        while time.monotonic() < stop_at:
+            if pace:
+                delay = next_send - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                next_send += pace
+            n = seq % 9999 + 1
+            frame = replies.event_frame("SIA-DCS", f"{n:04d}", "R1", "L1", acct, f"#{acct}|Nri1/BA{seq % 97 + 1}")
+            sent = time.perf_counter()
+            writer.write(frame)
+            reply = await asyncio.wait_for(reader.readuntil(b"\r"), 10)
+            latencies.append(time.perf_counter() - sent)
+            if b'"ACK"' in reply:
+                acked.append((acct, f"{n:04d}") if record else 1)
+            seq += 1
+    except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
+        print(f"  panel {acct}: {type(exc).__name__}", file=sys.stderr)
+    finally:
+        writer.close()
+
+
+async def run_load(port: int, panels: int, seconds: float, *, rate: float = 0.0, first_seq: int = 1,
+                   record: bool = False):
+    latencies: list[float] = []
+    acked: list = []
+    start = time.monotonic()
+    stop_at = start + seconds
+    pace = panels / rate if rate else 0.0
+    await asyncio.gather(*(panel(port, account(i), stop_at, latencies, acked, pace=pace, first_seq=first_seq,
+                                 record=record) for i in range(panels)))
+    return latencies, acked, time.monotonic() - start
+
+
+def report(name: str, latencies: list[float], acked: list, elapsed: float) -> float:
+    rate = len(acked) / elapsed
+    print(f"{name}: {len(acked)} ACKed in {elapsed:.1f} s = {rate:,.0f} signals/s; ACK latency "
+          f"p50 {percentile(latencies, 50) * 1000:.1f} ms, p99 {percentile(latencies, 99) * 1000:.1f} ms, "
+          f"max {max(latencies, default=0) * 1000:.0f} ms")
+    return rate
+
+
+PYSIA = textwrap.dedent("""
+    import asyncio, sys
+    from pysiaalarm.aio import SIAClient, SIAAccount
+    port, n = int(sys.argv[1]), int(sys.argv[2])
+    accounts = [SIAAccount(f"{0xB00000 + i:06X}", None, allowed_timeband=None) for i in range(n)]
+    async def noop(event):
+        return None
+    async def main():
+        async with SIAClient("127.0.0.1", port, accounts, function=noop):
+            print("ready", flush=True)
+            await asyncio.Event().wait()
+    asyncio.run(main())
+""")
+
+
+def wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    from arc.embedded import port_open
+    deadline = time.monotonic() + timeout
+    while not port_open(port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"server on {port} did not start")
+        time.sleep(0.1)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--panels", type=int, default=200)
+    parser.add_argument("--duration", type=float, default=float(os.environ.get("ARC_BENCH_DURATION", 20)))
+    parser.add_argument("--storm-rate", type=float, default=3000)
+    parser.add_argument("--storm-seconds", type=float, default=60)
+    parser.add_argument("--storm-panels", type=int, default=600)
+    parser.add_argument("--writers", type=int, default=2)
+    args = parser.parse_args()
+
+    from arc.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
+
+    tmp = Path(tempfile.mkdtemp(prefix="arc-bench-ingest-"))
+    pg = EmbeddedPostgres(tmp / "pg", free_port(), fsync=True)
+    redis = EmbeddedRedis(tmp / "redis", free_port(), persist=False)
+    procs: list[subprocess.Popen] = []
+    try:
+        pg.start()
+        redis.start()
+        env = dict(os.environ, DATABASE_URL=pg.url, REDIS_URL=redis.url, ARC_VAR_DIR=str(tmp / "var"),
+                   DJANGO_SETTINGS_MODULE="arc.settings", ARC_LOG_LEVEL="WARNING", PYTHONPATH=str(BASE_DIR))
+        os.environ.update(env)
+        import django
+        django.setup()
+        from django.core.management import call_command
+        call_command("migrate", verbosity=0)
+        from sites.models import Customer, Site, Transmitter
+        customer = Customer.objects.create(code="BENCH", name="Bench")
+        site = Site.objects.create(customer=customer, code="BENCH", name="Bench", address="1 rue", postal_code="75001",
+                                   city="Paris")
+        total = max(args.panels, args.storm_panels)
+        Transmitter.objects.bulk_create([Transmitter(site=site, account=account(i), account_key=account(i))
+                                         for i in range(total)])
+        from django.db import connection
+        connection.close()
+
+        port = free_port()
+        rx = subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), "run_receiver", "--port", str(port),
+                               "--name", "bench", "--writers", str(args.writers)], env=env, cwd=BASE_DIR)
+        procs.append(rx)
+        wait_port(port, rx)
+        print(f"== {args.panels} panels, stop-and-wait over TCP, {args.duration:.0f} s each "
+              f"(PostgreSQL fsync on; {os.cpu_count()} CPUs shared with whatever else runs)")
+        asyncio.run(run_load(port, args.panels, 2))  # warm-up
+        ours = report("ARC receiver (commit before ACK)", *asyncio.run(run_load(port, args.panels, args.duration,
+                                                                                 first_seq=5000)))
+
+        pport = free_port()
+        ps = subprocess.Popen([sys.executable, "-c", PYSIA, str(pport), str(args.panels)], env=env,
+                              stdout=subprocess.DEVNULL)
+        procs.append(ps)
+        wait_port(pport, ps)
+        asyncio.run(run_load(pport, args.panels, 2))
+        theirs = report("pysiaalarm 3.2.2 (no-op callback, stores nothing)",
+                        *asyncio.run(run_load(pport, args.panels, args.duration)))
+        ps.send_signal(signal.SIGTERM)
+        ps.wait(10)
+        print(f"ratio ARC / pysiaalarm = {ours / theirs:.2f}" if theirs else "pysiaalarm ACKed nothing")
+
+        print(f"== storm: {args.storm_rate:.0f} signals/s for {args.storm_seconds:.0f} s over "
+              f"{args.storm_panels} connections")
+        from django.utils import timezone
+        storm_started = timezone.now()
+        latencies, acked, elapsed = asyncio.run(run_load(port, args.storm_panels, args.storm_seconds,
+                                                         rate=args.storm_rate, first_seq=2000, record=True))
+        report("storm", latencies, acked, elapsed)
+        from alarms.models import Signal
+        journal = set(Signal.objects.filter(receiver="bench", received_at__gte=storm_started, outcome="accepted")
+                      .values_list("account", "sequence"))
+        rows = Signal.objects.filter(receiver="bench", received_at__gte=storm_started, outcome="accepted").count()
+        missing = [a for a in acked if a not in journal]
+        print(f"storm check: {len(acked)} ACKed, {rows} accepted rows, {len(missing)} ACKed but missing, "
+              f"{rows - len(journal)} stored twice")
+        return 0
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        redis.stop()
+        pg.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
