@@ -60,13 +60,12 @@ def instructions_pending(request):
 @require_POST
 @staff_required
 def instruction_decision(request, instruction_id: int):
+    instruction = get_object_or_404(TemporaryInstruction, pk=instruction_id)
     form = DecisionForm(request.POST)
     form.is_valid()
     try:
-        instruction_decide(instruction_id=instruction_id, actor=request.user,
+        instruction_decide(instruction_id=instruction.pk, actor=request.user,
                            accept=bool(form.cleaned_data.get("accept")), note=form.cleaned_data.get("note", ""))
-    except TemporaryInstruction.DoesNotExist:
-        messages.error(request, "?")
     except SiteError as exc:
         messages.error(request, str(exc))
     target = request.POST.get("next", "")
