@@ -97,3 +97,18 @@ def test_monthly_pdf_of_one_customer(client, supervisor, story, site_a):
     response = client.get(reverse("logbook:monthly_report", args=[site_a.customer_id, 2026, 11]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert client.get(reverse("logbook:monthly_report", args=[1, 2026, 13])).status_code == 404
+
+
+def test_monthly_report_notable_events_are_the_customers_own(story, site_a, site_b, operator):
+    from logbook.reports.monthly import customer_label, notable_events
+    from logbook.reports.stats import month_bounds
+
+    append_at(NOON, action="alarm.public_service_call", category="alarm", message="Appel police 17",
+              site=site_a, customer=site_a.customer, actor=operator)
+    append_at(NOON, action="manual", category="keys", message="Clés remises", site=site_b, customer=site_b.customer)
+    start, end = month_bounds(2026, 11)
+    events = notable_events(site_a.customer_id, start, end)
+    messages = [e.message for e in events]
+    assert "Appel police 17" in messages and "Clés remises" not in messages
+    assert messages.count("Alarme créée") == 3  # the priority-1 and -2 alarms of customer A
+    assert customer_label(site_a.customer_id) == str(site_a.customer)
