@@ -12,6 +12,8 @@ from sites.models import Site, Zone
 from video.models import Camera, VideoPatrol
 from video.synthetic import encoder_name, write_demo_file
 
+SECONDS = 24  # length of each looping demo file
+
 # site code, camera name, linked zone numbers, motion detection
 CAMERAS = [
     ("S001", "Entrée boutique", ["1", "2"], False),
@@ -30,7 +32,7 @@ def seed(log) -> None:
             continue
         path = directory / f"demo-{index}.ts"
         if not path.exists():
-            write_demo_file(path, label=f"{site.name} / {name}")
+            write_demo_file(path, label=f"{site.name} / {name}", seconds=SECONDS)
         camera, _ = Camera.objects.update_or_create(
             site=site, name=name,
             defaults={"source_kind": Camera.SourceKind.FILE, "url": str(path), "enabled": True,
