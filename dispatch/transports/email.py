@@ -20,7 +20,10 @@ class EmailTransport(Transport):
         try:
             sent = mail.send(fail_silently=False)
         except smtplib.SMTPRecipientsRefused as exc:
-            raise TransportError(f"adresse refusée : {exc}", retryable=False)
+            # 4xx per recipient is temporary (mailbox full, greylisting); 5xx is final.
+            codes = [code for code, _msg in exc.recipients.values()]
+            raise TransportError(f"adresse refusée : {exc.recipients}",
+                                 retryable=bool(codes) and all(400 <= c < 500 for c in codes))
         except smtplib.SMTPResponseException as exc:
             # 4xx: temporary (greylisting, mailbox busy); 5xx: permanent.
             raise TransportError(f"SMTP {exc.smtp_code} {exc.smtp_error!r}", retryable=400 <= exc.smtp_code < 500)

@@ -128,3 +128,19 @@ def test_redis_restarted_still_fires(arc_process, celery_env, site_a, tmp_path):
         assert escalated(alarm) == 1
     finally:
         redis.stop()
+
+
+def test_beat_raises_the_system_alarm_when_no_worker_runs_the_ticks(arc_process, celery_env, customer_a, tmp_path):
+    from alarms.models import Signal
+    from dispatch.engine import record_tick
+    from tests.builders import make_site
+
+    make_site(customer_a, code="ARC", name="Centre ARC (système)")
+    record_tick({"fired": 0})  # the timers ran once... and then no worker is left
+    start_beat(arc_process, {**celery_env, "ARC_TIMERS_STALE_SECONDS": "3"}, tmp_path)
+    signal = wait_for(lambda: Signal.objects.filter(site__code="ARC", peer="arc-timers").first(), 30,
+                      "beat's watchdog to raise the timers alarm")
+    assert "Temporisations arrêtées" in signal.payload
+    time.sleep(4)
+    assert Signal.objects.filter(site__code="ARC", peer="arc-timers").count() == 1
+    assert LogEntry.objects.filter(action="timers.outage").count() == 1
