@@ -18,6 +18,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -218,6 +219,9 @@ def instruction_new(request, site_id: int):
             messages.success(request, _("Consigne transmise au centre."))
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)  # the handling view, when an operator enters what a client phoned in
     return redirect(f"{reverse('portal:site', args=[site.pk])}#instructions")
 
 

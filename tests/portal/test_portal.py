@@ -156,3 +156,15 @@ def test_portal_speaks_english_on_request(client, client_a, site_a):
     client.force_login(client_a)
     page = client.get(reverse("portal:site", args=[site_a.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Temporary instructions" in page
+
+
+def test_operator_enters_an_instruction_phoned_in_it_is_in_force_at_once(client, operator, site_a):
+    client.force_login(operator)
+    ends = timezone.localtime() + dt.timedelta(days=2)
+    response = client.post(reverse("portal:instruction_new", args=[site_a.pk]), {
+        "text": "Gardien absent ce week-end", "ends_at": ends.strftime("%Y-%m-%dT%H:%M"),
+        "next": "/console/"})
+    assert response.status_code == 302 and response["Location"] == "/console/"
+    instruction = TemporaryInstruction.objects.get(site=site_a)
+    assert instruction.in_force() and instruction.decided_by == operator
+    assert LogEntry.objects.filter(action="instruction.accepted", site_id=site_a.pk).exists()
