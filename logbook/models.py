@@ -95,6 +95,9 @@ class LogEntry(models.Model):
             models.Index(fields=["category", "-id"], name="logbook_category_idx"),
             # Response-time reports read alarm.created / alarm.taken / alarm.closed by period.
             models.Index(fields=["action", "created_at"], name="logbook_action_time_idx"),
+            # Pages show each entry's corrections: a tiny partial index (few entries are corrections).
+            models.Index(fields=["corrects_id"], name="logbook_corrects_idx",
+                         condition=models.Q(corrects_id__isnull=False)),
         ]
         default_permissions = ("view", "add")
 

@@ -133,23 +133,25 @@ def entries_append(entries: list[Entry]) -> list[LogEntry]:
     if not entries:
         return []
     with transaction.atomic():
+        if ASYNC_COMMIT:
+            _flush_after_commit()
         with connection.cursor() as cursor:
-            if ASYNC_COMMIT:
-                _flush_after_commit()
-                cursor.execute("SET LOCAL synchronous_commit = off")
             # The database clock, never earlier than the previous entry: ids and
             # timestamps then grow together (both are taken under this lock), even
             # if the server's clock steps back, and a period is an id range.
+            # set_config(…, true) is SET LOCAL, in the same round trip.
             cursor.execute(
                 "SELECT h.last_id, h.last_hash, h.count, GREATEST(clock_timestamp(), "
-                "(SELECT e.created_at FROM logbook_logentry e WHERE e.id = h.last_id)) "
-                "FROM logbook_chainhead h WHERE h.id = 1 FOR UPDATE"
+                "(SELECT e.created_at FROM logbook_logentry e WHERE e.id = h.last_id)), "
+                "set_config('synchronous_commit', %s, true) "
+                "FROM logbook_chainhead h WHERE h.id = 1 FOR UPDATE",
+                ["off" if ASYNC_COMMIT else "on"],
             )
             row = cursor.fetchone()
         if row is None:  # first use on a database whose head row went missing
             ChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
             return entries_append(entries)
-        _last_id, prev_hash, count, now = row
+        _last_id, prev_hash, count, now, _sync = row
         objects = []
         for spec in entries:
             values = spec.values()
