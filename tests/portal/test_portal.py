@@ -168,3 +168,14 @@ def test_operator_enters_an_instruction_phoned_in_it_is_in_force_at_once(client,
     instruction = TemporaryInstruction.objects.get(site=site_a)
     assert instruction.in_force() and instruction.decided_by == operator
     assert LogEntry.objects.filter(action="instruction.accepted", site_id=site_a.pk).exists()
+
+
+def test_home_query_count_does_not_grow_with_sites(client, client_a, customer_a, django_assert_max_num_queries):
+    from tests.builders import make_site
+
+    for _ in range(20):
+        make_transmitter(make_site(customer_a))
+    client.force_login(client_a)
+    client.get(reverse("portal:home"))  # first request: the session's activity stamp is written
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("portal:home")).status_code == 200
