@@ -41,6 +41,7 @@ EVENT_COLUMNS = ("signal_id", "position", "protocol", "code", "qualifier", "raw_
                  "priority", "description", "zone", "area", "user_number", "text", "modifiers", "old",
                  "panel_time", "site_id", "disposition")
 NOTIFY_CHANNEL = "arc_intake"
+SEEN_COALESCE_SECONDS = 1.0
 # Rows travel as one JSON parameter parsed by PostgreSQL (json encoding is C on our
 # side, parsing is C on theirs): cheaper than client-side array literals, and unlike
 # COPY it shares a round trip with the other statements of the batch.
@@ -76,6 +77,7 @@ class Writer:
         self.frames = 0
         self.failures = 0
         self.last_commit_at = 0.0
+        self.seen_at: dict[int, float] = {}
 
     def start(self) -> None:
         for thread in self.threads:
@@ -132,12 +134,15 @@ class Writer:
             raw = connection.connection  # psycopg 3, autocommit; the transaction is ours
             with raw.cursor() as cursor:
                 try:
-                    self._write(cursor, batch)
+                    seen = self._write(cursor, batch)
                 except BaseException:
                     try:
                         cursor.execute("ROLLBACK")
                     finally:
                         raise
+            now = time.monotonic()
+            for transmitter_id in seen:
+                self.seen_at[transmitter_id] = now
             self.batches += 1
             self.frames += len(batch)
             self.last_commit_at = time.time()
@@ -151,7 +156,7 @@ class Writer:
                 pass
             return exc
 
-    def _write(self, cursor, batch: list[Record]) -> None:
+    def _write(self, cursor, batch: list[Record]) -> list[int]:
         """Four round trips per batch, whatever its size: BEGIN + ids; de-duplication;
         supervision; journal rows + events + NOTIFY + COMMIT."""
         from sites.services import transmitter_seen
@@ -163,7 +168,12 @@ class Writer:
             record.signal_id = signal_id
             record.duplicate_of = None
         self._dedup(cursor, batch)
-        seen = sorted({r.transmitter_id for r in batch if r.seen and r.transmitter_id})
+        # Supervision deadlines are minutes to days: a transmitter marked seen by a commit
+        # less than SEEN_COALESCE_SECONDS ago is not updated again (one row update per
+        # second per busy transmitter instead of one per frame).
+        now = time.monotonic()
+        seen = sorted({r.transmitter_id for r in batch if r.seen and r.transmitter_id
+                       and now - self.seen_at.get(r.transmitter_id, -1e9) >= SEEN_COALESCE_SECONDS})
         if seen:
             transmitter_seen(transmitter_ids=seen, at=max(r.received_at for r in batch))
         rows = []
@@ -195,6 +205,7 @@ class Writer:
             sql.append(f"NOTIFY {NOTIFY_CHANNEL}")
         sql.append("COMMIT")
         cursor.execute(";\n".join(sql), params)
+        return seen
 
     def _dedup(self, cursor, batch: list[Record]) -> None:
         """Mark retransmissions: same account + sequence + payload within the window,
