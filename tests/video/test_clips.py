@@ -81,7 +81,7 @@ def test_alarm_on_linked_zone_yields_clip_covering_pre_alarm(video_service, live
     shots = list(clip.snapshots.order_by("taken_at"))
     assert 3 <= len(shots) <= 5
     gaps = [(b.taken_at - a.taken_at).total_seconds() for a, b in zip(shots, shots[1:], strict=False)]
-    assert all(0 < gap <= 1.05 for gap in gaps), gaps
+    assert all(0 < gap <= 1.0 for gap in gaps), gaps
     assert all(media_path(s.file).stat().st_size > 1000 for s in shots)
     assert LogEntry.objects.filter(action="video.clip_recorded", alarm_id=alarm.pk).exists()
 

@@ -58,29 +58,34 @@ def write_mp4(packets: list[OutPacket], path: Path) -> dict:
 
 
 def write_snapshots(packets: list[OutPacket], targets: list[float], directory: Path, stem: str) -> list[tuple]:
-    """Decode ``packets`` and save the frame nearest each target wall time as JPEG.
-    Returns [(wall, path)] (targets beyond the packets are skipped)."""
-    if not packets:
+    """Save a few decoded frames as JPEG: the first at or after ``targets[0]``,
+    then each the latest frame at most one second after the previous one, up
+    to ``len(targets)``. Returns [(wall, path)]."""
+    if not packets or not targets:
         return []
+    walls = [p.wall for p in packets]
+    chosen: list[int] = []
+    first = next((i for i, w in enumerate(walls) if w >= targets[0] - 0.05), None)
+    if first is None:
+        return []
+    chosen.append(first)
+    while len(chosen) < len(targets):
+        limit = walls[chosen[-1]] + 1.0
+        nxt = max((i for i in range(chosen[-1] + 1, len(walls)) if walls[i] <= limit), default=None)
+        if nxt is None:
+            break
+        chosen.append(nxt)
     directory.mkdir(parents=True, exist_ok=True)
     codec = av.CodecContext.create("h264", "r")
-    remaining = sorted(t for t in targets if packets[0].wall - 0.5 <= t <= packets[-1].wall + 0.5)
+    wanted = set(chosen)
     written = []
-    for item in packets:
-        if not remaining:
-            break
+    for index, item in enumerate(packets[:chosen[-1] + 1]):
         for frame in codec.decode(av.Packet(item.data)):
-            if item.wall + 0.05 < remaining[0]:
+            if index not in wanted:
                 continue
-            image = frame.to_ndarray(format="bgr24")
-            target = remaining.pop(0)
             path = directory / f"{stem}-{len(written) + 1}.jpg"
-            ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+            ok, jpeg = cv2.imencode(".jpg", frame.to_ndarray(format="bgr24"), [cv2.IMWRITE_JPEG_QUALITY, 85])
             if ok:
                 path.write_bytes(jpeg.tobytes())
                 written.append((item.wall, path))
-            while remaining and remaining[0] <= item.wall + 0.05:
-                remaining.pop(0)
-            del target
-            break
     return written
