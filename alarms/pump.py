@@ -16,30 +16,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 from channels.db import database_sync_to_async
 
+from alarms.feed_window import FeedWindow
+
 logger = logging.getLogger(__name__)
 
 Deliver = Callable[[list[dict]], Awaitable[None]]
-SEEN_MAX = 50_000
 
 
-def _read(after: int) -> dict:
-    from alarms.selectors import feed_after_for_staff, feed_cursor
+def _read(window: FeedWindow | None) -> tuple[FeedWindow, list[dict], bool]:
+    """Ids above the window's floor (cheap), then full rows for the unseen ones only."""
+    from alarms.selectors import events_by_ids, feed_cursor, feed_ids_for_staff
 
-    if after < 0:  # first use: start from the head (sockets resync by HTTP on connect)
-        return {"events": [], "cursor": max(feed_cursor() - 1, 0), "more": True}
-    return feed_after_for_staff(after)
+    if window is None:  # first use: start at the head (sockets resync by HTTP on connect)
+        window = FeedWindow(max(feed_cursor() - 1, 0))
+    ids = feed_ids_for_staff(window.floor())
+    fresh = window.accept(ids)
+    return window, (events_by_ids(fresh) if fresh else []), len(ids) >= 5000
 
 
 class FeedPump:
     def __init__(self):
-        self.cursor = -1
+        self.window: FeedWindow | None = None
         self.subscribers: set[Deliver] = set()
-        self.seen: OrderedDict[int, None] = OrderedDict()
         self.dirty = False
         self.task: asyncio.Task | None = None
         self.reads = 0
@@ -51,7 +53,7 @@ class FeedPump:
         self.subscribers.discard(deliver)
 
     def poke(self, event_id: int | None = None) -> None:
-        if event_id is not None and event_id in self.seen:
+        if event_id is not None and self.window is not None and event_id in self.window.seen:
             return
         self.dirty = True
         if self.task is None or self.task.done():
@@ -61,19 +63,14 @@ class FeedPump:
         while self.dirty:
             self.dirty = False
             try:
-                page = await database_sync_to_async(_read)(self.cursor)
+                # Not thread-sensitive: the read must not queue behind HTTP views.
+                self.window, fresh, more = await database_sync_to_async(_read, thread_sensitive=False)(self.window)
             except Exception:
                 logger.warning("feed pump read failed; consoles resync by polling", exc_info=True)
                 await asyncio.sleep(0.5)
                 continue
             self.reads += 1
-            fresh = [e for e in page["events"] if e["id"] not in self.seen]
-            for event in fresh:
-                self.seen[event["id"]] = None
-            while len(self.seen) > SEEN_MAX:
-                self.seen.popitem(last=False)
-            self.cursor = max(self.cursor, page["cursor"])
-            if page.get("more"):
+            if more:
                 self.dirty = True
             if fresh:
                 for deliver in list(self.subscribers):

@@ -3,17 +3,18 @@ with the permission filter applied (``alarms_visible_to``).
 
 The feed is read by id with an overlap window. Event ids come from a sequence
 and are allocated before commit, so a reader can see N+1 committed while N is
-still in flight. ``feed_after`` therefore re-reads the recent ids below the
-reader's cursor; consoles de-duplicate by id, and keep the highest
-``Alarm.version`` they saw of each alarm, so applying an event twice, or late,
-changes nothing.
+still in flight. Readers remember the ids they skipped and read again from
+just below the lowest of them for a while (alarms/feed_window.py, and the
+same in the browser); they de-duplicate by id and keep the highest
+``Alarm.version`` they saw of each alarm, so applying an event twice, or
+late, changes nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Max, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,9 +23,6 @@ from alarms.models.handling import CallOutcome, PublicService
 from sites.roles import is_staff_member
 from sites.selectors import customers_visible_to, sites_visible_to
 
-# How far below its cursor a reader looks again (see the module docstring).
-OVERLAP_IDS = 2000
-OVERLAP_SECONDS = 15
 FEED_PAGE = 500
 
 # Ageing colours of the queue: (warning after, critical after) in seconds, per priority.
@@ -55,6 +53,10 @@ def _name(user) -> str:
     return (user.get_full_name() or user.get_username()) if user else ""
 
 
+def _alarm_url(pk: int) -> str:
+    return reverse("alarms:alarm", args=[0]).replace("/0/", f"/{pk}/")
+
+
 def alarm_row(alarm: Alarm) -> dict:
     """One alarm as the console's queue shows it (JSON)."""
     site = alarm.site
@@ -80,7 +82,7 @@ def alarm_row(alarm: Alarm) -> dict:
         "hold_until": alarm.hold_until.isoformat() if alarm.hold_until else None,
         "acknowledged": alarm.acknowledged_at is not None,
         "signal_count": alarm.signal_count,
-        "url": reverse("alarms:alarm", args=[alarm.pk]),
+        "url": _alarm_url(alarm.pk),
     }
 
 
@@ -105,24 +107,22 @@ def _events_visible_to(user) -> QuerySet[AlarmEvent]:
 
 
 def feed_after(user, after: int, *, limit: int = FEED_PAGE) -> dict:
-    """Events after ``after`` plus the overlap window below it, oldest first."""
-    return _feed(_events_visible_to(user), after, limit)
-
-
-def feed_after_for_staff(after: int, *, limit: int = FEED_PAGE) -> dict:
-    """The unfiltered feed, for the process-wide pump that serves staff sockets only."""
-    return _feed(AlarmEvent.objects.all(), after, limit)
-
-
-def _feed(queryset, after: int, limit: int) -> dict:
+    """Events with an id above ``after``, oldest first. Readers pass the id just
+    below the lowest id they skipped (their overlap window), not their cursor."""
     after = max(int(after), 0)
-    recent = timezone.now() - dt.timedelta(seconds=OVERLAP_SECONDS)
-    events = list(queryset
-                  .filter(id__gt=max(after - OVERLAP_IDS, 0))
-                  .filter(Q(id__gt=after) | Q(created_at__gte=recent))
-                  .order_by("id")[:limit])
+    events = list(_events_visible_to(user).filter(id__gt=after).order_by("id")[:limit])
     return {"events": events_payload(events), "cursor": max([after, *[e.pk for e in events]]),
             "more": len(events) == limit}
+
+
+def feed_ids_for_staff(after: int, *, limit: int = 5000) -> list[int]:
+    """Ids only (cheap), for the process-wide pump that serves staff sockets."""
+    return list(AlarmEvent.objects.filter(id__gt=max(int(after), 0)).order_by("id")
+                .values_list("id", flat=True)[:limit])
+
+
+def events_by_ids(ids) -> list[dict]:
+    return events_payload(list(AlarmEvent.objects.filter(pk__in=list(ids)).order_by("id")))
 
 
 def events_payload(events: list[AlarmEvent]) -> list[dict]:

@@ -8,10 +8,13 @@
 // 5. Every 20 s: a full snapshot compared with what is on screen (reconciliation).
 // 6. While the socket is down: HTTP polling every 2 s, a loud banner, and
 //    reconnection with exponential backoff (0.5 s doubling to 5 s, jittered).
-// The server re-sends a short overlap window below the cursor; we de-duplicate
-// by id, and the queue keeps the highest Alarm.version it saw.
+// Overlap window: ids skipped (allocated before commit) are read again from just
+// below the lowest one for 15 s; everything is de-duplicated by id, and the
+// queue keeps the highest Alarm.version it saw.
 
 const SEEN_MAX = 20000;
+const HOLE_MS = 15000;
+const MAX_HOLES = 500;
 
 export class Feed {
   constructor(opts) {
@@ -20,6 +23,7 @@ export class Feed {
     this.cursor = 0;
     this.seen = new Set();
     this.seenOrder = [];
+    this.holes = new Map();
     this.status = "connecting";
     this.attempt = 0;
     this.fetching = null;
@@ -59,9 +63,29 @@ export class Feed {
     return true;
   }
 
+  // The overlap window: ids skipped (allocated before commit, or a dropped
+  // push) are "holes"; reads start just below the lowest one until it is
+  // filled or HOLE_MS have passed (see alarms/feed_window.py).
+  floor() {
+    const now = Date.now();
+    for (const [id, at] of this.holes) if (now - at > HOLE_MS) this.holes.delete(id);
+    return this.holes.size ? Math.min(...this.holes.keys()) - 1 : this.cursor;
+  }
+
   apply(events, via) {
-    const fresh = events.filter((e) => this.remember(e.id));
-    for (const e of events) if (e.id > this.cursor && via !== "push") this.cursor = e.id;
+    const fresh = [];
+    const now = Date.now();
+    for (const e of [...events].sort((a, b) => a.id - b.id)) {
+      this.holes.delete(e.id);
+      if (this.remember(e.id)) fresh.push(e);
+      if (e.id > this.cursor) {
+        const gap = e.id - this.cursor - 1;
+        if (gap > 0 && gap <= MAX_HOLES) {
+          for (let id = this.cursor + 1; id < e.id; id++) if (!this.seen.has(id)) this.holes.set(id, now);
+        }
+        this.cursor = e.id;
+      }
+    }
     if (fresh.length) this.opts.onEvents?.(fresh, via);
     return fresh;
   }
@@ -85,10 +109,9 @@ export class Feed {
         do {
           this.fetchAgain = false;
           this.lastFetch = Date.now();
-          const page = await this.getJSON(`${this.opts.eventsUrl}?after=${this.cursor}`);
+          const page = await this.getJSON(`${this.opts.eventsUrl}?after=${this.floor()}`);
           this.stats.fetched++;
           this.apply(page.events, "fetch");
-          if (page.cursor > this.cursor) this.cursor = page.cursor;
           if (page.more) this.fetchAgain = true;
           this.httpOk = true;
         } while (this.fetchAgain);
@@ -109,10 +132,12 @@ export class Feed {
       const snap = await this.getJSON(this.opts.snapshotUrl);
       this.stats.reconciliations++;
       this.opts.onSnapshot?.(snap, first, startedAt);
-      if (first || snap.cursor > this.cursor) {
-        // Everything up to snap.cursor is in the snapshot's rows; the overlap
-        // re-read of fetchSince() covers rows committed late below it.
-        if (first) this.cursor = snap.cursor;
+      if (first) {
+        // Everything up to snap.cursor is in the snapshot's rows (the cursor was
+        // read first); whatever commits later is read from there.
+        this.cursor = snap.cursor;
+        this.fetchSince();
+      } else if (snap.cursor > this.cursor) {
         this.fetchSince();
       }
       this.httpOk = true;
@@ -145,12 +170,14 @@ export class Feed {
       this.lastPong = Date.now();
       if (data.type === "events") {
         this.stats.pushed += data.events.length;
-        const ids = data.events.map((e) => e.id);
-        const lowest = Math.min(...ids);
-        if (lowest > this.cursor + 1) { this.stats.gaps++; this.fetchSince(); }
         this.apply(data.events, "push");
-        const highest = Math.max(...ids);
-        if (highest > this.cursor && !this.fetching) this.cursor = highest;
+        // Gap detection: ids skipped by the push are fetched by id if they are
+        // still missing in a moment (a slow commit fills itself through the pump).
+        if (this.holes.size) {
+          clearTimeout(this.holeTimer);
+          this.holeTimer = setTimeout(() => { if (this.floor() < this.cursor) { this.stats.gaps++; this.fetchSince(); } },
+                                      this.opts.doorbellGraceMs);
+        }
       } else if (data.type === "feed.event") {
         const id = data.id;
         setTimeout(() => {
