@@ -208,7 +208,7 @@ class Cluster:
         return [(r[0], r[1], r[2], r[3] if len(r) > 3 else "") for r in rows]
 
 
-def build_template(root: Path, *, panels: int = 40, encrypted: int = 4) -> Path:
+def build_template(root: Path, *, panels: int = 40, encrypted: int = 4, seed_args: tuple[str, ...] = ()) -> Path:
     """Migrate and seed a database once; clusters copy its data directory."""
     cluster = Cluster(root / "template-cluster")
     try:
@@ -216,8 +216,9 @@ def build_template(root: Path, *, panels: int = 40, encrypted: int = 4) -> Path:
         cluster.manage("migrate", "--noinput", timeout=300)
         cluster.manage("setup_roles")
         out = subprocess.run(
-            [sys.executable, "-m", "tests.faults.harness.seed", "--panels", str(panels), "--encrypted", str(encrypted)],
-            env=cluster.env, cwd=BASE_DIR, capture_output=True, text=True, timeout=120,
+            [sys.executable, "-m", "tests.faults.harness.seed", "--panels", str(panels), "--encrypted", str(encrypted),
+             *seed_args],
+            env=cluster.env, cwd=BASE_DIR, capture_output=True, text=True, timeout=600,
         )
         if out.returncode != 0:
             raise RuntimeError(f"seed failed:\n{out.stdout}\n{out.stderr}")
