@@ -8,17 +8,18 @@ import urllib.request
 
 import pytest
 
-from alarms.models import Signal
+from alarms.models import Alarm, Signal
 from tests.video.conftest import service_health, wait_for
-from video.models import Camera, CameraHealth
+from video.models import Camera, CameraHealth, Clip
 from video.services.viewing import mjpeg_token_mint
 
 pytestmark = [pytest.mark.slow]
 
 
-def test_mjpeg_fallback_motion_and_health(video_service, demo_file, site_a, operator, operator2):
+def test_mjpeg_fallback_motion_and_health(video_service, arc_process, demo_file, site_a, operator, operator2):
     camera = Camera.objects.create(site=site_a, name="Réserve", source_kind="file", url=str(demo_file),
-                                   motion_enabled=True, motion_min_area=0.5, motion_cooldown_seconds=600)
+                                   motion_enabled=True, motion_min_area=0.5, motion_cooldown_seconds=600,
+                                   pre_seconds=3, post_seconds=2)
     process, base = video_service()
     wait_for(lambda: service_health(base)["cameras"].get(str(camera.pk), {}).get("online"), 15,
              what="the camera to be read")
@@ -45,6 +46,14 @@ def test_mjpeg_fallback_motion_and_health(video_service, demo_file, site_a, oper
                       what="a motion signal")
     assert signal.peer == f"camera:{camera.pk}"
     assert signal.events.get().category == "alarm"
+
+    # Intake turns it into a video alarm; the camera that saw the motion records its clip.
+    arc_process("run_intake")
+    alarm = wait_for(lambda: Alarm.objects.filter(site=site_a, source="video").first(), 20, what="the video alarm")
+    clip = wait_for(lambda: Clip.objects.filter(alarm=alarm, state__in=["ready", "failed"]).first(), 20,
+                    what="the motion clip")
+    assert clip.state == "ready" and clip.camera_id == camera.pk, clip.error
+    assert clip.snapshots.count() >= 3
 
     health = wait_for(lambda: CameraHealth.objects.filter(pk=camera.pk, state="online", fps__gt=5).first(), 10,
                       what="health with fps")
