@@ -52,19 +52,31 @@ def _writer(url: str, duration: float, ready, go, out, async_commit: bool, batch
     from logbook.services import Entry, entries_append, entry_append
 
     logbook.services.ASYNC_COMMIT = async_commit
+    # Time spent waiting for the WAL flush (outside the chain lock), to show
+    # how long the serialised part of an append is.
+    flush_wait = [0.0]
+    original = logbook.services._wait_for_wal_flush
+
+    def timed_flush():
+        t0 = time.perf_counter()
+        original()
+        flush_wait[0] += time.perf_counter() - t0
+
+    logbook.services._wait_for_wal_flush = timed_flush
 
     connection.ensure_connection()
     entry_append(action="bench.warmup", category="system", actor_name="bench", message="warm-up")
     ready.release()
     go.wait()
     n = 0
+    flush_wait[0] = 0.0
     end = time.monotonic() + duration
     while time.monotonic() < end:
         entries_append([Entry(action="bench.append", category="system", actor_name="bench",
                               message=f"Entrée de banc d'essai {n + i}", site=(1, "Site de test"),
                               new={"n": n + i}) for i in range(batch)])
         n += batch
-    out.put(n)
+    out.put((n, flush_wait[0]))
     connection.close()
 
 
@@ -89,14 +101,19 @@ def bench_appends(url: str, duration: float) -> list[tuple[int, float]]:
         for _ in procs:  # every process has imported Django and connected: start together
             ready.acquire(timeout=120)
         go.set()
-        total = sum(queue.get(timeout=duration + 120) for _ in procs)
+        counts = [queue.get(timeout=duration + 120) for _ in procs]
+        total = sum(n for n, _w in counts)
+        transactions = max(1, total // batch)
+        wait_ms = 1000 * sum(w for _n, w in counts) / transactions
         for p in procs:
             p.join()
         rate = total / duration
         results.append((writers, rate))
         mode = "async commit + flush wait" if async_commit else "synchronous commit under the lock"
         print(f"appends: {writers:2d} writer(s), {batch:2d} per transaction, {mode:34s}: "
-              f"{total:6d} entries in {duration:.0f} s = {rate:,.0f}/s", flush=True)
+              f"{total:6d} entries in {duration:.0f} s = {rate:,.0f}/s; per transaction "
+              f"{1000 * duration * writers / transactions:5.1f} ms, of which {wait_ms:4.1f} ms waiting for the "
+              f"WAL flush after the lock", flush=True)
     t0 = time.monotonic()
     result = verify_chain()
     print(f"verify_logbook after the append runs: {result} ({time.monotonic() - t0:.1f} s)", flush=True)

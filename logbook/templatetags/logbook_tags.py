@@ -18,15 +18,15 @@ def seconds(value):
         return "—"
     value = float(value)
     if value < 120:
-        return f"{value:.0f} s"
+        return f"{value:.0f}\u00a0s"
     if value < 7200:
-        return f"{value / 60:.1f} min"
-    return f"{value / 3600:.1f} h"
+        return f"{value / 60:.1f}\u00a0min"
+    return f"{value / 3600:.1f}\u00a0h"
 
 
 @register.filter
 def pct(value):
-    return "—" if value is None else f"{value:.0f} %"
+    return "—" if value is None else f"{value:.0f}\u00a0%"
 
 
 @register.filter

@@ -48,7 +48,7 @@ def review(request):
         "query": urlencode(params),
         "corrections": corrections_of([e.pk for e in page.entries]),
         "categories": category_choices(), "operators": _staff_users(),
-        "export_form": ExportForm(),
+        "export_form": ExportForm(), "is_supervisor": True,
     }
     if request.htmx and request.GET.get("partial") == "rows":
         return render(request, "logbook/_review_rows.html", context)

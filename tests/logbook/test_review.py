@@ -95,7 +95,7 @@ def test_timeline_of_one_alarm_in_order_with_elapsed_seconds(sup_client, operato
     alarm_id = alarm_story(at=start, site=site_a, operator=operator, taken_after=25, closed_after=400)
     body = sup_client.get(reverse("logbook:timeline_alarm", args=[alarm_id])).content.decode()
     assert body.index("Alarme créée") < body.index("Alarme prise") < body.index("Alarme clôturée")
-    assert "+25 s" in body and "+6.7 min" in body
+    assert "+25\u00a0s" in body and "+6.7\u00a0min" in body
     site_body = sup_client.get(reverse("logbook:timeline_site", args=[site_a.pk])).content.decode()
     assert "Alarme prise" in site_body
 
