@@ -37,7 +37,7 @@ def test_redis_restarted_consoles_resync_and_timers_fire(cluster):
 
 
 def test_worker_killed_mid_escalation_fires_once(cluster):
-    result = worker_killed_mid_escalation(cluster)
+    result = worker_killed_mid_escalation(cluster, rounds=2)
     assert_nothing_lost(result)
     killed_mid = [r for r in result["rounds"] if r["killed"] and r["fired_before_kill"] < r["alarms"]]
     assert killed_mid, f"no round caught a worker inside the escalations: {result['rounds']}"
