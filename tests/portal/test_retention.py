@@ -131,6 +131,7 @@ def test_daily_retention_task_is_scheduled_and_runs_once_at_a_time(site_a, setti
         other.execute("SELECT pg_advisory_lock(%s)", [RETENTION_LOCK])
         retention()
         assert Signal.objects.count() == 1
+        other.execute("SELECT pg_advisory_unlock(%s)", [RETENTION_LOCK])  # (closing alone releases it later)
     finally:
         other.close()
     retention()
