@@ -63,8 +63,9 @@ def test_staff_see_details_and_problems_in_french(centre, client, operator):
     assert rx2["status"] == "down" and rx2["heartbeat_age"] >= 119 and rx2["last_frame_age"] >= 124
     assert body["checks"]["receivers"]["alive"] == 1
     assert any("Récepteur rx2" in p and "hors service" in p for p in body["problems"])
-    english = client.get("/health/", HTTP_ACCEPT_LANGUAGE="en")
-    assert english.json()["status"] == "degraded"
+    english = client.get("/health/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["status"] == "degraded"
+    assert any(p.startswith("Receiver rx2: down for") for p in english["problems"]), english["problems"]
 
 
 def test_no_receiver_alive_is_down(centre, client):
