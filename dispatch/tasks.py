@@ -24,7 +24,7 @@ def tick() -> dict:
 @shared_task(name="dispatch.attempt_send", ignore_result=True)
 def attempt_send(attempt_id: int) -> str:
     from dispatch import transports
-    from dispatch.services import callouts as svc
+    from dispatch.services import attempts as svc
 
     attempt = svc.attempt_begin(attempt_id=attempt_id)
     if attempt is None:

@@ -9,7 +9,8 @@ from django.db.models import Min
 
 from dispatch.engine import Rule, claim, register
 from dispatch.models import CallOut, CallOutAttempt
-from dispatch.services import callouts as svc
+from dispatch.services import attempts as svc
+from dispatch.services.callouts import callout_next
 
 # A queued attempt is normally sent by the task enqueued on commit; the sweep
 # only catches those whose task was lost, so it leaves them a little time.
@@ -24,7 +25,7 @@ def _next_candidates(now, excluded, limit):
 def _next_fire(pk, now) -> bool:
     if claim(CallOut, pk, next_at__lte=now) is None:
         return False
-    return svc.callout_next(callout_id=pk, now=now)
+    return callout_next(callout_id=pk, now=now)
 
 
 def _next_next():

@@ -199,7 +199,7 @@ def test_attempt_stuck_in_sending_is_sent_again(ladder, site_a, automatic_call_l
         alarm = raise_alarm(site_a, code="BA")
         tick()
         attempt = CallOutAttempt.objects.filter(callout__alarm=alarm, channel="sms").get()
-        from dispatch.services.callouts import attempt_begin
+        from dispatch.services.attempts import attempt_begin
 
         attempt_begin(attempt_id=attempt.pk)  # a worker took it... and died before the result
         clock.shift(91)
