@@ -79,11 +79,11 @@ def test_phone_live_timeline_and_test_mode(phone, web_server, site_a, site_b, tr
 
     def dispatch():
         with transaction.atomic():
-            feed_record(alarm=alarm, kind="intervention_dispatched", data={"eta_minutes": 9})
+            feed_record(alarm=alarm, kind="intervention", data={"state": "on_site", "provider": "Garde 33"})
 
     _in_thread(dispatch)
-    page.wait_for_selector("#timeline li:has-text('Agent d\\'intervention envoyé')")
-    assert "9 min" in page.locator("#timeline li").last.inner_text()
+    page.wait_for_selector("#timeline li:has-text('agent sur place')")
+    assert page.locator("#timeline li").count() == 2
     assert _no_sideways_scroll(page)
 
     page.goto(f"{web_server}/portal/sites/{site_a.pk}/")

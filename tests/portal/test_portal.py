@@ -58,18 +58,23 @@ def test_client_cannot_open_another_customers_site_alarm_or_report(client, clien
 def test_alarm_timeline_and_feed_show_the_centres_actions_not_internal_comments(client, client_a, site_a, site_b):
     alarm = make_alarm(site_a)
     AlarmEvent.objects.create(alarm=alarm, kind="created", site_id_copy=site_a.pk, customer_id_copy=site_a.customer_id)
-    AlarmEvent.objects.create(alarm=alarm, kind="comment", site_id_copy=site_a.pk,
-                              customer_id_copy=site_a.customer_id, data={"text": "client pénible"})
+    for kind in ("comment", "duress", "escalated"):  # inside the centre only (duress above all)
+        AlarmEvent.objects.create(alarm=alarm, kind=kind, site_id_copy=site_a.pk,
+                                  customer_id_copy=site_a.customer_id, data={"text": "client pénible"})
     other = make_alarm(site_b)
     AlarmEvent.objects.create(alarm=other, kind="created", site_id_copy=site_b.pk, customer_id_copy=site_b.customer_id)
     client.force_login(client_a)
     page = client.get(reverse("portal:alarm", args=[alarm.pk])).content.decode()
     assert "Alarme reçue par le centre" in page and "client pénible" not in page
-    dispatched = AlarmEvent.objects.create(alarm=alarm, kind="intervention_dispatched", site_id_copy=site_a.pk,
-                                           customer_id_copy=site_a.customer_id, data={"eta_minutes": 9})
+    assert page.count("<li data-id") == 1
+    # DISPATCH's shape: kind "intervention", state and ETA in data.
+    eta = (timezone.now() + dt.timedelta(minutes=9, seconds=10)).isoformat()
+    dispatched = AlarmEvent.objects.create(alarm=alarm, kind="intervention", site_id_copy=site_a.pk,
+                                           customer_id_copy=site_a.customer_id,
+                                           data={"state": "accepted", "eta": eta, "provider": "Garde 33"})
     body = client.get(reverse("portal:feed"), {"after": dispatched.pk - 1}).json()
     assert [e["id"] for e in body["events"]] == [dispatched.pk]
-    assert "9 min" in body["events"][0]["detail"]
+    assert body["events"][0]["detail"] == "agent d'intervention envoyé, arrivée estimée dans 9 min"
     everything = client.get(reverse("portal:feed"), {"after": 0}).json()
     assert {e["alarm"] for e in everything["events"]} == {alarm.pk}
     assert client.get(reverse("portal:feed"), {"after": "x"}).status_code == 400
