@@ -4,6 +4,7 @@ video patrols. Thin: parse, authorise, call one service, render."""
 
 from __future__ import annotations
 
+import datetime as dt
 import mimetypes
 import re
 
@@ -12,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -79,10 +81,14 @@ def alarm_panel(request, alarm_id: int):
     cameras = sorted(cameras_of_alarm_site(alarm), key=lambda c: (c.pk not in linked, c.name))
     clips = list(Clip.objects.filter(alarm=alarm).select_related("camera").prefetch_related("snapshots"))
     views = list(ViewLog.objects.filter(alarm=alarm).select_related("camera", "clip").order_by("started_at"))
-    return render(request, "video/alarm_panel.html", {
-        "alarm": alarm, "cameras": cameras, "linked": linked, "clips": clips, "views": views,
-        "health": _health(cameras), "can_hold": is_supervisor(request.user),
-    })
+    # Keep polling while a clip is being recorded, or may still start (a recent alarm with cameras).
+    recent = timezone.now() - alarm.created_at < dt.timedelta(minutes=2)
+    waiting = any(c.state == Clip.State.RECORDING for c in clips) or (recent and linked and not clips)
+    context = {"alarm": alarm, "cameras": cameras, "linked": linked, "clips": clips, "views": views,
+               "health": _health(cameras), "can_hold": is_supervisor(request.user), "waiting": waiting}
+    if request.GET.get("part") == "media":
+        return render(request, "video/_alarm_media.html", context)
+    return render(request, "video/alarm_panel.html", context)
 
 
 _RANGE = re.compile(r"bytes=(\d+)-(\d*)$")

@@ -62,3 +62,30 @@ def test_a_client_without_video_contract_gets_no_stream(browser, web_server, vid
     response = page.goto(f"{web_server}/video/?site={site_b.pk}")
     assert response.status == 403
     assert not ViewLog.objects.filter(camera=camera).exists()
+
+
+def test_handling_view_shows_the_alarm_s_camera_live_and_records_evidence(browser, web_server, video_service,
+                                                                          demo_file, operator, site_a):
+    from alarms.models import Alarm
+    from alarms.models.handling import Evidence
+    from alarms.services.lifecycle import alarm_take
+
+    zone = make_zone(site_a, "3")
+    camera = Camera.objects.create(site=site_a, name="Réserve", source_kind="file", url=str(demo_file))
+    camera.zones.add(zone)
+    alarm = Alarm.objects.create(site=site_a, customer=site_a.customer, zone=zone, category="alarm", priority=2,
+                                 title="Intrusion réserve")
+    alarm_take(alarm_id=alarm.pk, operator=operator)
+    process, base = video_service()
+    wait_for(lambda: service_health(base)["cameras"].get(str(camera.pk), {}).get("online"), 15,
+             what="the camera to be read")
+
+    page = logged_in_page(browser, web_server, operator)
+    page.goto(f"{web_server}/console/alarm/{alarm.pk}/")
+    page.wait_for_function(
+        """() => { const v = document.querySelector('#panel-video .video-tile video');
+                   return v && v.getVideoPlaybackQuality().totalVideoFrames > 5; }""", timeout=25000)
+    evidence = wait_for(lambda: Evidence.objects.filter(alarm=alarm, kind="video_seen").first(), 5,
+                        what="the levée de doute evidence")
+    assert "Réserve" in evidence.text and evidence.operator == operator
+    assert ViewLog.objects.get(alarm=alarm).camera == camera
