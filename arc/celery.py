@@ -25,3 +25,9 @@ def _timers(sender, **kwargs):
         **(sender.conf.beat_schedule or {}),
     }
     sender.conf.beat_scheduler = "dispatch.beat:Scheduler"
+
+
+# Workers run the timers watchdog too (dispatch/worker.py): it notices a dead beat.
+from dispatch.worker import TimersWatchdog  # noqa: E402
+
+app.steps["worker"].add(TimersWatchdog)

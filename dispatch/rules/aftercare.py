@@ -33,8 +33,9 @@ SEEN_MAX = 20000
 
 
 def _created_candidates(now, excluded, limit):
-    state, _created = TimerState.objects.get_or_create(name=CURSOR, defaults={"value": _initial_cursor()})
-    cursor = state.value
+    cursor = TimerState.objects.filter(name=CURSOR).values_list("value", flat=True).first()
+    if cursor is None:
+        cursor = TimerState.objects.get_or_create(name=CURSOR, defaults={"value": _initial_cursor()})[0].value
     rows = list(AlarmEvent.objects.filter(id__gt=cursor, kind="created").order_by("id")
                 .values_list("id", "alarm_id")[:1000])
     safe = AlarmEvent.objects.filter(id__gt=cursor, created_at__lt=now - OVERLAP).aggregate(m=Max("id"))["m"]

@@ -144,3 +144,17 @@ def test_beat_raises_the_system_alarm_when_no_worker_runs_the_ticks(arc_process,
     time.sleep(4)
     assert Signal.objects.filter(site__code="ARC", peer="arc-timers").count() == 1
     assert LogEntry.objects.filter(action="timers.outage").count() == 1
+
+
+def test_worker_raises_the_system_alarm_when_beat_is_dead(arc_process, celery_env, customer_a):
+    from alarms.models import Signal
+    from dispatch.engine import record_tick
+    from tests.builders import make_site
+
+    make_site(customer_a, code="ARC", name="Centre ARC (système)")
+    record_tick({"fired": 0})  # the last tick beat ever sent
+    start_worker(arc_process, {**celery_env, "ARC_TIMERS_STALE_SECONDS": "3"})
+    signal = wait_for(lambda: Signal.objects.filter(site__code="ARC", peer="arc-timers").first(), 40,
+                      "the worker's watchdog to raise the timers alarm")
+    assert "Temporisations arrêtées" in signal.payload
+    assert LogEntry.objects.get(action="timers.outage").new_values["seen_by"] == "worker"
