@@ -66,22 +66,43 @@ async def panel(port: int, acct: str, stop_at: float, latencies: list, acked: li
             if b'"ACK"' in reply:
                 acked.append((acct, f"{n:04d}") if record else 1)
             seq += 1
-    except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
+    except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
         print(f"  panel {acct}: {type(exc).__name__}", file=sys.stderr)
     finally:
         writer.close()
 
 
 async def run_load(port: int, panels: int, seconds: float, *, rate: float = 0.0, first_seq: int = 1,
-                   record: bool = False):
+                   record: bool = False, offset: int = 0, total: int = 0):
     latencies: list[float] = []
     acked: list = []
     start = time.monotonic()
     stop_at = start + seconds
-    pace = panels / rate if rate else 0.0
-    await asyncio.gather(*(panel(port, account(i), stop_at, latencies, acked, pace=pace, first_seq=first_seq,
-                                 record=record) for i in range(panels)))
+    pace = (total or panels) / rate if rate else 0.0
+    await asyncio.gather(*(panel(port, account(offset + i), stop_at, latencies, acked, pace=pace,
+                                 first_seq=first_seq, record=record) for i in range(panels)))
     return latencies, acked, time.monotonic() - start
+
+
+def _child(args):
+    port, panels, seconds, rate, first_seq, record, offset, total = args
+    return asyncio.run(run_load(port, panels, seconds, rate=rate, first_seq=first_seq, record=record,
+                                offset=offset, total=total))
+
+
+def load(port: int, panels: int, seconds: float, *, rate: float = 0.0, first_seq: int = 1, record: bool = False,
+         clients: int = 2):
+    """The load from ``clients`` processes (one Python client process cannot drive thousands
+    of frames a second on its own); the same for every server measured."""
+    import multiprocessing
+    share = [panels // clients + (1 if i < panels % clients else 0) for i in range(clients)]
+    offsets = [sum(share[:i]) for i in range(clients)]
+    jobs = [(port, share[i], seconds, rate, first_seq, record, offsets[i], panels) for i in range(clients)]
+    with multiprocessing.get_context("fork").Pool(clients) as pool:
+        results = pool.map(_child, jobs)
+    latencies = [x for r in results for x in r[0]]
+    acked = [x for r in results for x in r[1]]
+    return latencies, acked, max(r[2] for r in results)
 
 
 def report(name: str, latencies: list[float], acked: list, elapsed: float) -> float:
@@ -107,6 +128,55 @@ PYSIA = textwrap.dedent("""
 """)
 
 
+def latency_phase(env: dict, port: int, frames: int) -> None:
+    """Frame → alarm: the real intake worker (woken by NOTIFY) on an empty backlog."""
+    from django.db import connection
+
+    from alarms.models import Alarm, Signal
+    # The throughput phases left their signals pending; they are not what is measured here.
+    Signal.objects.filter(process_state="pending").update(process_state="none")
+    connection.close()
+    worker = subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), "run_intake"], env=env, cwd=BASE_DIR,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in worker.stdout:
+            if "started" in line:
+                break
+        time.sleep(0.5)
+        import socket
+        latencies = []
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            for i in range(frames):
+                acct = account(i % 50)
+                n = 9000 + i
+                before = Alarm.objects.count() if i == 0 else None
+                sent = time.perf_counter()
+                sock.sendall(replies.event_frame("SIA-DCS", f"{n:04d}", "R1", "L1", acct,
+                                                 f"#{acct}|Nri1/FA{i % 9 + 1}"))
+                sock.recv(200)
+                acked = time.perf_counter()
+                while Signal.objects.filter(account=acct, sequence=f"{n:04d}", process_state="pending").exists() \
+                        or not Signal.objects.filter(account=acct, sequence=f"{n:04d}").exists():
+                    if time.perf_counter() - sent > 5:
+                        break
+                    time.sleep(0.002)
+                latencies.append((acked - sent, time.perf_counter() - sent))
+                time.sleep(0.05)
+        done = [t for _a, t in latencies]
+        acks = [a for a, _t in latencies]
+        print(f"frame → alarm committed (receiver + intake worker, {frames} fire frames, one at a time): "
+              f"ACK p50 {percentile(acks, 50) * 1000:.1f} ms; alarm p50 {percentile(done, 50) * 1000:.1f} ms, "
+              f"p99 {percentile(done, 99) * 1000:.1f} ms (polled every 2 ms); alarms now {Alarm.objects.count()}"
+              f" (was {before})")
+        connection.close()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
 def wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
     from arc.embedded import port_open
     deadline = time.monotonic() + timeout
@@ -124,6 +194,8 @@ def main() -> int:
     parser.add_argument("--storm-seconds", type=float, default=60)
     parser.add_argument("--storm-panels", type=int, default=600)
     parser.add_argument("--writers", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=2, help="load-generator processes")
+    parser.add_argument("--latency-frames", type=int, default=100)
     args = parser.parse_args()
 
     from arc.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
@@ -159,28 +231,30 @@ def main() -> int:
         wait_port(port, rx)
         print(f"== {args.panels} panels, stop-and-wait over TCP, {args.duration:.0f} s each "
               f"(PostgreSQL fsync on; {os.cpu_count()} CPUs shared with whatever else runs)")
-        asyncio.run(run_load(port, args.panels, 2))  # warm-up
-        ours = report("ARC receiver (commit before ACK)", *asyncio.run(run_load(port, args.panels, args.duration,
-                                                                                 first_seq=5000)))
+        load(port, args.panels, 2, clients=args.clients)  # warm-up
+        ours = report("ARC receiver (commit before ACK)", *load(port, args.panels, args.duration, first_seq=5000,
+                                                               clients=args.clients))
 
         pport = free_port()
         ps = subprocess.Popen([sys.executable, "-c", PYSIA, str(pport), str(args.panels)], env=env,
                               stdout=subprocess.DEVNULL)
         procs.append(ps)
         wait_port(pport, ps)
-        asyncio.run(run_load(pport, args.panels, 2))
+        load(pport, args.panels, 2, clients=args.clients)
         theirs = report("pysiaalarm 3.2.2 (no-op callback, stores nothing)",
-                        *asyncio.run(run_load(pport, args.panels, args.duration)))
+                        *load(pport, args.panels, args.duration, clients=args.clients))
         ps.send_signal(signal.SIGTERM)
         ps.wait(10)
         print(f"ratio ARC / pysiaalarm = {ours / theirs:.2f}" if theirs else "pysiaalarm ACKed nothing")
 
-        print(f"== storm: {args.storm_rate:.0f} signals/s for {args.storm_seconds:.0f} s over "
-              f"{args.storm_panels} connections")
+        latency_phase(env, port, args.latency_frames)
+
+        print(f"== storm: {args.storm_rate:.0f} signals/s offered for {args.storm_seconds:.0f} s over "
+              f"{args.storm_panels} connections (each waits for its ACK before its next frame)")
         from django.utils import timezone
         storm_started = timezone.now()
-        latencies, acked, elapsed = asyncio.run(run_load(port, args.storm_panels, args.storm_seconds,
-                                                         rate=args.storm_rate, first_seq=2000, record=True))
+        latencies, acked, elapsed = load(port, args.storm_panels, args.storm_seconds, rate=args.storm_rate,
+                                         first_seq=2000, record=True, clients=args.clients)
         report("storm", latencies, acked, elapsed)
         from alarms.models import Signal
         journal = set(Signal.objects.filter(receiver="bench", received_at__gte=storm_started, outcome="accepted")

@@ -46,8 +46,14 @@ class Command(BaseCommand):
             self.stdout.write(f"processed {process_pending()}")
             return
         stopping = []
+
+        def stop(*_args):
+            stopping.append(True)
+            if waiting:
+                raise _Stop  # break out of the LISTEN wait at once; between signals, finish the current one
+        waiting: list = []
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_a: stopping.append(True))
+            signal.signal(sig, stop)
         name = f"intake:{socket.gethostname()}-{os.getpid()}"
         listener = _listen_connection()
         last_purge = last_beat = 0.0
@@ -68,8 +74,15 @@ class Command(BaseCommand):
                     last_beat = now
                     _beat(name, processed)
                 # Sleep until a NOTIFY arrives or the poll interval passes.
-                for _n in listener.notifies(timeout=settings.INTAKE_POLL_SECONDS, stop_after=1):
-                    break
+                waiting.append(True)
+                try:
+                    if not stopping:
+                        for _n in listener.notifies(timeout=settings.INTAKE_POLL_SECONDS, stop_after=1):
+                            break
+                finally:
+                    waiting.clear()
+            except _Stop:
+                break
             except (OperationalError, psycopg.OperationalError):
                 logger.warning("intake: database unavailable; retrying in 1 s", exc_info=True)
                 if listener is not None:
@@ -84,6 +97,10 @@ class Command(BaseCommand):
                     pass
                 time.sleep(1)
         logger.info("intake worker %s stopped after %d signals", name, processed)
+
+
+class _Stop(Exception):
+    pass
 
 
 def _beat(name: str, processed: int) -> None:
