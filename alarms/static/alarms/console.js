@@ -28,6 +28,8 @@ function upsert(row, { alert = false } = {}) {
   }
   row._at = performance.now();
   alarms.set(row.id, row);
+  const shown = window.arcConsole?.shown;
+  if (!known && shown && !shown.has(row.id)) shown.set(row.id, row._at);
   if (alert && !known) announce(row);
 }
 
@@ -67,7 +69,6 @@ function onEvents(events) {
     upsert(e.alarm, { alert: isNew });
     if (e.kind === "duress" && e.alarm) announce(e.alarm);
     if (e.kind.startsWith("storm.")) refreshStorm();
-    window.arcConsole.shown.set(e.alarm_id, performance.now());
   }
   render();
 }

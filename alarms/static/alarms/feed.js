@@ -159,6 +159,7 @@ export class Feed {
     this.ws = ws;
     ws.onopen = () => {
       this.attempt = 0;
+      this.connectedAt = performance.now();
       this.lastPong = Date.now();
       this.setStatus("live");
       this.heartbeat();
