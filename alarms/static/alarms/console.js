@@ -285,6 +285,14 @@ renderMute();
 render();
 feed.start();
 setInterval(tickAges, 1000);
+// Storm rules expire by themselves: drop them from the banner when they do.
+setInterval(() => {
+  for (const rule of document.querySelectorAll("#storm-bar [data-ends]")) {
+    if (Date.parse(rule.dataset.ends) <= Date.now()) rule.remove();
+  }
+  const bar = document.querySelector("#storm-bar .banner");
+  if (bar && !bar.querySelector("[data-ends]")) bar.remove();
+}, 5000);
 setInterval(renderMute, 1000);
 pollHealth();
 setInterval(pollHealth, 10000);

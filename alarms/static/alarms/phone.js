@@ -8,7 +8,7 @@ function update() {
   const danger = form.querySelector("input[name=danger]")?.checked;
   if (!seen) { out.textContent = "—"; return; }
   const priority = danger ? 1 : table[seen];
-  out.textContent = priority ? `P${priority}` : out.dataset.advice || "conseil (main courante)";
+  out.textContent = priority ? `P${priority}` : out.dataset.advice;
 }
 form.addEventListener("change", update);
 update();
