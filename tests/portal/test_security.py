@@ -238,3 +238,15 @@ def test_staff_websocket_without_totp_is_refused_when_2fa_is_required(operator, 
             await sync_to_async(connections.close_all)()
 
     asyncio.run(scenario())
+
+
+def test_shared_layout_and_portal_have_no_inline_script_for_the_csp_to_block():
+    """Production's CSP is script-src 'self': inline scripts and on…= handlers would silently not run."""
+    import re
+    from pathlib import Path
+
+    base = Path(__file__).resolve().parents[2]
+    templates = [base / "templates" / "base.html", *sorted((base / "portal" / "templates").rglob("*.html"))]
+    inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son(click|change|submit|load|input)=", re.I)
+    offenders = [f"{t.relative_to(base)}: {m.group(0)}" for t in templates for m in inline.finditer(t.read_text())]
+    assert not offenders, offenders

@@ -1,0 +1,6 @@
+// Submit a form when one of its <select data-autosubmit> changes. A script
+// file, not an inline onchange="…": production's Content Security Policy
+// (script-src 'self') blocks inline handlers.
+for (const select of document.querySelectorAll("select[data-autosubmit]")) {
+  select.addEventListener("change", () => select.form.submit());
+}
