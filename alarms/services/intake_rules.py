@@ -29,6 +29,7 @@ from sites.services import site_set_armed, transmitter_seen
 D = SignalEvent.Disposition
 SOURCE_OF_TRANSPORT = {"tcp": "dc09", "udp": "dc09", "http": "api", "video": "video", "manual": "manual",
                        "internal": "system"}
+INFORMATIONAL_PRIORITY = 8
 LINE_FAULT_CODES = {("SIA-DCS", "YS"), ("SIA-DCS", "YC"), ("ADM-CID", "350"), ("ADM-CID", "354")}
 
 
@@ -134,8 +135,9 @@ def _event(ctx: Context, event: SignalEvent) -> None:
     event.zone_ref = zone
     event.priority = ctx.priority(category=event.category, code=event.code, default=event.priority, zone=zone)
     closing = event.raw_qualifier == "3" or event.code.upper() in codes.SIA_CLOSING
-    if codes.is_test(event.protocol, event.code) and ctx.transmitter is not None:
-        transmitter_seen(transmitter_ids=[ctx.transmitter.pk], at=at, test=True)
+    if codes.is_test(event.protocol, event.code) or (event.category == "test" and event.priority >= 8):
+        if ctx.transmitter is not None:
+            transmitter_seen(transmitter_ids=[ctx.transmitter.pk], at=at, test=True)
         return _done(event, D.TEST)
     if event.category == "openclose" and site is not None and event.qualifier == SignalEvent.Qualifier.NEW:
         partial = event.code.upper() in codes.SIA_PARTIAL | codes.CID_PARTIAL
@@ -155,6 +157,11 @@ def _event(ctx: Context, event: SignalEvent) -> None:
     if event.qualifier == SignalEvent.Qualifier.RESTORE:
         return _restore(ctx, event, zone)
     if event.qualifier == SignalEvent.Qualifier.STATUS:
+        alarm = ctx.open_alarm()
+        return _done(event, D.ATTACHED if alarm else D.LOGGED, alarm)
+    if event.priority >= INFORMATIONAL_PRIORITY:
+        # Priorities 8-9 are informational (PROTOCOLS.md §8): journaled, never an operator alarm
+        # (an override to a lower number makes them alarms).
         alarm = ctx.open_alarm()
         return _done(event, D.ATTACHED if alarm else D.LOGGED, alarm)
     gate = _site_gate(site, at)

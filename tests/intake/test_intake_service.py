@@ -186,3 +186,12 @@ def test_manual_alarm(site_a, operator):
     entry = LogEntry.objects.get(action="alarm.created", alarm_id=alarm.pk)
     assert entry.actor_id == operator.pk
     assert Signal.objects.get(transport="manual").events.get().alarm == alarm
+
+
+def test_informational_and_test_events_never_alarm(site_a):
+    signal_submit(source="api", site=site_a, events=[sia("RP")], process_now=True)  # no transmitter
+    signal_submit(source="system", site=site_a, events=[cid("627")], process_now=True)  # programming, P9
+    assert not Alarm.objects.exists()
+    PriorityOverride.objects.create(site=site_a, code="627", priority=4)
+    signal_submit(source="system", site=site_a, events=[cid("627")], process_now=True)
+    assert Alarm.objects.get().priority == 4
