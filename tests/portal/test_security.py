@@ -250,3 +250,13 @@ def test_shared_layout_and_portal_have_no_inline_script_for_the_csp_to_block():
     inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son(click|change|submit|load|input)=", re.I)
     offenders = [f"{t.relative_to(base)}: {m.group(0)}" for t in templates for m in inline.finditer(t.read_text())]
     assert not offenders, offenders
+
+
+def test_password_policy_rejects_short_common_numeric_and_look_alike_passwords(client_a):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    for weak in ("court1", "password1234", "123456789012345", "client_a_2024!"):
+        with pytest.raises(ValidationError):
+            validate_password(weak, user=client_a)
+    validate_password("vélo-Bastille-orage-71", user=client_a)
