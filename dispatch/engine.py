@@ -96,31 +96,35 @@ def run_rule(rule: Rule, now: dt.datetime | None = None, *, excluded: set[int] |
     ids = rule.candidates(now, excluded, BATCH)
     # A backlog (after an outage, or a burst) is fired in chunks: one commit and
     # one hand-over of the logbook chain head per chunk instead of per row.
-    # Each row still runs in its own savepoint, so a poisoned row rolls back
-    # alone; a worker killed mid-chunk commits nothing and the rows stay due.
+    # Optimistic: no savepoint per row; if any row raises, the whole chunk
+    # rolls back and its rows are fired again one transaction each, so a
+    # poisoned row fails alone. A worker killed mid-chunk commits nothing and
+    # the rows stay due.
     size = CHUNK if len(ids) >= CHUNK_FROM else 1
     fired = 0
     for start in range(0, len(ids), size):
         chunk = ids[start:start + size]
-        failed: list[tuple[int, BaseException]] = []
-        acted_ids: list[int] = []
-        try:
-            with transaction.atomic():
-                for pk in chunk:
-                    try:
-                        with transaction.atomic():
-                            if rule.fire(pk, now):
-                                acted_ids.append(pk)
-                    except Exception as exc:
-                        failed.append((pk, exc))
-        except Exception:  # the commit itself failed (database gone): all stay due
-            logger.exception("timer rule %s: chunk of %s not committed; retried next tick", rule.name, len(chunk))
-            return fired
-        fired += len(acted_ids)
-        for pk, exc in failed:
-            _record_failure(rule.name, pk, exc)
+        if len(chunk) > 1:
+            try:
+                with transaction.atomic():
+                    acted = sum(1 for pk in chunk if rule.fire(pk, now))
+            except Exception:
+                logger.warning("timer rule %s: a row of a chunk of %s failed; firing them one by one",
+                               rule.name, len(chunk))
+            else:
+                fired += acted
+                for pk in retried.intersection(chunk):
+                    clear_failure(rule.name, pk)
+                continue
         for pk in chunk:
-            if pk in retried and pk not in dict(failed):
+            try:
+                with transaction.atomic():
+                    acted = rule.fire(pk, now)
+            except Exception as exc:
+                _record_failure(rule.name, pk, exc)
+                continue
+            fired += bool(acted)
+            if pk in retried:
                 clear_failure(rule.name, pk)
     return fired
 
