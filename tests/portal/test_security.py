@@ -260,3 +260,12 @@ def test_password_policy_rejects_short_common_numeric_and_look_alike_passwords(c
         with pytest.raises(ValidationError):
             validate_password(weak, user=client_a)
     validate_password("vélo-Bastille-orage-71", user=client_a)
+
+
+def test_disable_user_command(client_a):
+    from django.core.management import call_command
+
+    call_command("disable_user", "client_a", "--reason", "contrat résilié")
+    client_a.refresh_from_db()
+    assert not client_a.is_active
+    assert LogEntry.objects.get(action="user.disabled").actor_name == "ARC"
