@@ -136,12 +136,16 @@ def latency_phase(env: dict, port: int, frames: int) -> None:
     # The throughput phases left their signals pending; they are not what is measured here.
     Signal.objects.filter(process_state="pending").update(process_state="none")
     connection.close()
-    worker = subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), "run_intake"], env=env, cwd=BASE_DIR,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = Path(env["ARC_VAR_DIR"]) / "intake.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as out:
+        worker = subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), "run_intake"],
+                                  env=dict(env, ARC_LOG_LEVEL="INFO"), cwd=BASE_DIR, stdout=out,
+                                  stderr=subprocess.STDOUT)
     try:
-        for line in worker.stdout:
-            if "started" in line:
-                break
+        deadline = time.monotonic() + 120
+        while "started" not in log.read_text() and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.1)
         time.sleep(0.5)
         import socket
         latencies = []
