@@ -28,11 +28,14 @@ def demo_file(tmp_path_factory) -> Path:
     return write_demo_file(tmp_path_factory.mktemp("cams") / "demo.ts", label="TEST CAM", seconds=8)
 
 
-@pytest.fixture
-def media_root(tmp_path, settings) -> Path:
+@pytest.fixture(autouse=True)
+def media_root(tmp_path, settings, monkeypatch) -> Path:
+    """A private MEDIA_ROOT, for this process and for the processes it starts
+    (the video service writes clips there, the web node serves them)."""
     root = tmp_path / "media"
     root.mkdir()
     settings.MEDIA_ROOT = root
+    monkeypatch.setenv("ARC_MEDIA_ROOT", str(root))
     return root
 
 

@@ -17,12 +17,12 @@ from alarms.feed import feed_record
 from alarms.models import Alarm
 from logbook.models import LogEntry
 from tests.builders import make_zone
-from tests.video.conftest import service_health, wait_for
+from tests.video.conftest import logged_in_page, service_health, wait_for
 from video.models import Camera, Clip
 from video.services.clips import media_path
 from video.synthetic import read_clock
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 PRE = 6
 POST = 3
@@ -38,7 +38,8 @@ def _open_alarm(site, zone) -> Alarm:
     return alarm
 
 
-def test_alarm_on_linked_zone_yields_clip_covering_pre_alarm(video_service, live_source, site_a, media_root):
+def test_alarm_on_linked_zone_yields_clip_covering_pre_alarm(video_service, live_source, site_a, media_root,
+                                                             web_server, browser, operator):
     zone = make_zone(site_a, "1")
     other = make_zone(site_a, "2")
     linked = Camera.objects.create(site=site_a, name="Entrée", source_kind="file", url=live_source(60),
@@ -84,6 +85,23 @@ def test_alarm_on_linked_zone_yields_clip_covering_pre_alarm(video_service, live
     assert all(0 < gap <= 1.0 for gap in gaps), gaps
     assert all(media_path(s.file).stat().st_size > 1000 for s in shots)
     assert LogEntry.objects.filter(action="video.clip_recorded", alarm_id=alarm.pk).exists()
+
+    # It plays in the browser, from the alarm's video panel.
+    page = logged_in_page(browser, web_server, operator)
+    page.goto(f"{web_server}/video/alarm/{alarm.pk}/panel/")
+    try:
+        page.wait_for_function("""() => { const v = document.querySelector('.video-clip video');
+                                          return v && v.readyState >= 1 && v.duration > 0; }""", timeout=15000)
+    except Exception:
+        state = page.evaluate("""() => { const v = document.querySelector('.video-clip video');
+            return v ? [v.src, v.readyState, v.networkState, v.error && v.error.code, v.error && v.error.message]
+                     : document.body.innerHTML.slice(0, 1500); }""")
+        response = page.request.get(f"{web_server}/video/clips/{clip.pk}.mp4", headers={"Range": "bytes=0-"})
+        raise AssertionError(f"{state} {response.status} {response.headers}")
+    played = page.evaluate("""async () => { const v = document.querySelector('.video-clip video');
+        v.muted = true; await v.play(); await new Promise(r => setTimeout(r, 1500));
+        return {duration: v.duration, time: v.currentTime, frames: v.getVideoPlaybackQuality().totalVideoFrames}; }""")
+    assert played["duration"] >= PRE + POST - 0.5 and played["time"] > 0.5 and played["frames"] > 5, played
 
     # The feed is re-read with an overlap: never a second clip for the same alarm.
     time.sleep(2.5)

@@ -39,6 +39,7 @@ HEALTH_INTERVAL = 2.0
 SYNC_INTERVAL = 10.0
 HOUSEKEEPING_INTERVAL = 30.0
 PURGE_INTERVAL = 3600.0
+CLIP_MARGIN = 1.0  # seconds recorded beyond the post-alarm time
 
 
 def db(fn):
@@ -210,8 +211,10 @@ class VideoService:
             packets = reader.packets_between(targets[0] - 0.1, targets[-1] + 0.2)
             shots = await asyncio.to_thread(clipfiles.write_snapshots, packets, targets,
                                             Path(settings.MEDIA_ROOT) / relative_dir, stem)
-            await asyncio.sleep(max(0.0, trigger + post + 0.3 - time.time()))
-            packets = reader.packets_between(trigger - pre, trigger + post)
+            # A camera's frames reach us a little after they were taken (encoder,
+            # network): keep a margin so that the post-alarm time is fully covered.
+            await asyncio.sleep(max(0.0, trigger + post + CLIP_MARGIN + 0.3 - time.time()))
+            packets = reader.packets_between(trigger - pre, trigger + post + CLIP_MARGIN)
             facts = await asyncio.to_thread(clipfiles.write_mp4, packets,
                                             Path(settings.MEDIA_ROOT) / relative_dir / f"{stem}.mp4")
             await db(clip_finish)(clip_id=clip_id, file=str(relative_dir / f"{stem}.mp4"), started=facts["started"],
