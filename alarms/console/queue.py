@@ -56,6 +56,7 @@ def console_strings() -> dict:
         "failed": _("L'action a échoué."), "mute": _("Couper le son (5 min)"), "muted": _("Son coupé"),
         "abandonedWarning": _("La console de %s est inactive ou fermée. Reprendre cette alarme ?"),
         "supervisorWarning": _("Vous êtes chef de salle : reprendre l'alarme de %s ?"),
+        "holdWarning": _("%s a mis cette alarme en attente. La reprendre maintenant ?"),
         "feedDown": _("FLUX TEMPS RÉEL COUPÉ — la file est relue toutes les 2 s ; reconnexion en cours…"),
         "serverDown": _("SERVEUR INJOIGNABLE — la file affichée peut être incomplète ; reconnexion en cours…"),
         "sessionEnded": _("Session terminée : reconnectez-vous."),
@@ -101,7 +102,8 @@ def take(request, pk: int):
         alarm = alarm_take(alarm_id=pk, operator=request.user, force=force)
     except AlarmTaken as exc:
         return JsonResponse({"ok": False, "error": str(exc), "holder": exc.holder_name,
-                             "abandoned": exc.abandoned, "can_force": exc.abandoned or is_supervisor(request.user)},
+                             "abandoned": exc.abandoned, "can_force": exc.can_force,
+                             "on_hold": exc.on_hold},
                             status=409)
     except AlarmError as exc:
         return JsonResponse({"ok": False, "error": str(exc)}, status=409)

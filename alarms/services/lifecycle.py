@@ -58,11 +58,15 @@ class AlarmError(Exception):
 
 
 class AlarmTaken(AlarmError):
-    def __init__(self, message: str, *, holder_id: int | None, holder_name: str, abandoned: bool):
+    def __init__(self, message: str, *, holder_id: int | None, holder_name: str, abandoned: bool,
+                 can_force: bool = False, on_hold: bool = False):
         super().__init__(message)
         self.holder_id = holder_id
         self.holder_name = holder_name
         self.abandoned = abandoned
+        # Whether alarm_take(force=True) would be accepted (after the UI's warning).
+        self.can_force = can_force
+        self.on_hold = on_hold
 
 
 class ClosureBlocked(AlarmError):
@@ -151,7 +155,9 @@ def alarm_take(*, alarm_id: int, operator, force: bool = False) -> Alarm:
         abandoned = is_abandoned(holder_id)  # Redis read: outside the transaction
         if not force:
             raise AlarmTaken(_("Alarme déjà prise par %(name)s.") % {"name": holder_name},
-                             holder_id=holder_id, holder_name=holder_name, abandoned=abandoned)
+                             holder_id=holder_id, holder_name=holder_name, abandoned=abandoned,
+                             can_force=abandoned or current.state == S.HOLD or is_supervisor(operator),
+                             on_hold=current.state == S.HOLD)
         if current.state == S.TAKEN and not abandoned and not is_supervisor(operator):
             raise AlarmTaken(_("%(name)s traite cette alarme et sa console est active : demandez au chef de "
                                "salle de la réattribuer.") % {"name": holder_name},

@@ -156,7 +156,7 @@ async function take(id, force = false) {
     return;
   }
   if (status === 409 && data.holder && data.can_force && !force) {
-    const warning = data.abandoned ? T.abandonedWarning : T.supervisorWarning;
+    const warning = data.abandoned ? T.abandonedWarning : data.on_hold ? T.holdWarning : T.supervisorWarning;
     if (window.confirm(`${data.error}\n${warning.replace("%s", data.holder)}`)) return take(id, true);
     return;
   }
