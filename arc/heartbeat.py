@@ -236,6 +236,7 @@ def _write_pg(force: bool = False) -> None:
                 [(p["name"], p["at"], json.dumps(p["detail"]), p["host"][:100], p["pid"]) for p in payloads],
             )
         _last_pg_write = now
+        _prune(connection, now)
     except Exception:
         with _lock:
             _dirty_pg.update(p["name"] for p in payloads if p["name"] not in _dirty_pg)
@@ -244,6 +245,30 @@ def _write_pg(force: bool = False) -> None:
         # A write every PG_INTERVAL does not deserve a connection held open
         # (it would also pin a database that tests want to drop).
         _close_thread_connection()
+
+
+_last_prune = 0.0
+PRUNE_AFTER = 86400  # a process name silent for a day is gone (intake names carry a pid)
+
+
+def _prune(connection, now: float) -> None:
+    """Once an hour: forget names that have not beaten for a day, in both stores."""
+    global _last_prune
+    if now - _last_prune < 3600:
+        return
+    _last_prune = now
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM arc_heartbeat WHERE at < to_timestamp(%s)", [now - PRUNE_AFTER])
+    try:
+        client = _redis()
+        names = [n.decode() for n in client.smembers(NAMES_KEY)]
+        if names:
+            gone = [n for n, raw in zip(names, client.mget([KEY_PREFIX + n for n in names]), strict=True)
+                    if raw is None]
+            if gone:
+                client.srem(NAMES_KEY, *gone)
+    except Exception:
+        pass
 
 
 def _close_thread_connection() -> None:

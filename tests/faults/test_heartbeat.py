@@ -46,8 +46,8 @@ def test_beat_is_cheap_and_the_writer_thread_publishes(clean_heartbeats):
     for i in range(20_000):
         heartbeat.beat("timers", {"tick": i})
     elapsed = time.perf_counter() - started
-    assert elapsed < 2.0, f"20,000 beats took {elapsed:.2f} s"
-    deadline = time.monotonic() + 5
+    assert elapsed < 5.0, f"20,000 beats took {elapsed:.2f} s"  # ~0.1 s on an idle machine
+    deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         found = heartbeat.read_all(use_database=False)
         if "timers" in found and found["timers"].detail["tick"] == 19_999:
