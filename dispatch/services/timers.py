@@ -96,5 +96,6 @@ def _submit(text: str, *, qualifier: str) -> None:
         return
     from dispatch import system_signals
 
-    system_signals.submit(site=site, protocol="ARC", category="trouble" if qualifier == "new" else "trouble",
-                          priority=1, text=text, qualifier=qualifier, zone="TIMERS")
+    # One zone name for the outage and its restore, so intake pairs them.
+    system_signals.submit(site=site, protocol="ARC", category="trouble", priority=1, text=text,
+                          qualifier=qualifier, zone="TIMERS")
