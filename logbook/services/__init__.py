@@ -13,7 +13,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, connection, transaction
 
-from logbook.chain import GENESIS, entry_hash
+from logbook.chain import GENESIS, HASHED_FIELDS, entry_hash
 from logbook.context import current_correlation
 from logbook.models import ActorKind, Category, ChainHead, LogEntry
 
@@ -132,7 +132,11 @@ def entries_append(entries: list[Entry]) -> list[LogEntry]:
     """
     if not entries:
         return []
-    with transaction.atomic():
+    # Everything that needs no lock is done before taking it.
+    prepared = [spec.values() for spec in entries]
+    # No savepoint: an append that fails must fail the caller's use case anyway,
+    # and RELEASE SAVEPOINT would be one more round trip under the lock.
+    with transaction.atomic(savepoint=False):
         if ASYNC_COMMIT:
             _flush_after_commit()
         with connection.cursor() as cursor:
@@ -148,21 +152,52 @@ def entries_append(entries: list[Entry]) -> list[LogEntry]:
                 ["off" if ASYNC_COMMIT else "on"],
             )
             row = cursor.fetchone()
-        if row is None:  # first use on a database whose head row went missing
-            ChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
-            return entries_append(entries)
-        _last_id, prev_hash, count, now, _sync = row
-        objects = []
-        for spec in entries:
-            values = spec.values()
-            digest = entry_hash(values, created_at=now, prev_hash=prev_hash)
-            objects.append(LogEntry(created_at=now, prev_hash=prev_hash, hash=digest, **values))
-            prev_hash = digest
-        created = LogEntry.objects.bulk_create(objects)
-        ChainHead.objects.filter(pk=1).update(
-            last_id=created[-1].pk, last_hash=prev_hash, count=count + len(created)
-        )
+            if row is None:  # first use on a database whose head row went missing
+                ChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
+                return entries_append(entries)
+            _last_id, prev_hash, count, now, _sync = row
+            rows = []
+            for values in prepared:
+                digest = entry_hash(values, created_at=now, prev_hash=prev_hash)
+                rows.append({**values, "created_at": now, "prev_hash": prev_hash, "hash": digest})
+                prev_hash = digest
+            ids = _insert_and_move_head(cursor, rows, prev_hash, count + len(rows))
+    created = []
+    for pk, values in zip(ids, rows, strict=True):
+        entry = LogEntry(id=pk, **values)
+        entry._state.adding = False
+        entry._state.db = connection.alias
+        created.append(entry)
     return created
+
+
+_COLUMNS = ("created_at", "prev_hash", "hash", *HASHED_FIELDS)
+_JSON_COLUMNS = {"old_values", "new_values"}
+
+
+def _insert_and_move_head(cursor, rows: list[dict], last_hash: str, count: int) -> list[int]:
+    """Insert the entries and move the chain head in ONE statement (one round
+    trip under the lock instead of two)."""
+    placeholders, params = [], []
+    for row in rows:
+        cells = []
+        for column in _COLUMNS:
+            value = row[column]
+            if column in _JSON_COLUMNS:
+                cells.append("%s::jsonb")
+                value = None if value is None else json.dumps(value, ensure_ascii=False)
+            else:
+                cells.append("%s")
+            params.append(value)
+        placeholders.append("(" + ", ".join(cells) + ")")
+    cursor.execute(
+        f"WITH ins AS (INSERT INTO logbook_logentry ({', '.join(_COLUMNS)}) VALUES {', '.join(placeholders)} "
+        "RETURNING id) "
+        "UPDATE logbook_chainhead SET last_id = (SELECT max(id) FROM ins), last_hash = %s, count = %s "
+        "WHERE id = 1 RETURNING (SELECT array_agg(id ORDER BY id) FROM ins)",
+        [*params, last_hash, count],
+    )
+    return list(cursor.fetchone()[0])
 
 
 def entry_append(**kwargs) -> LogEntry:
