@@ -134,3 +134,15 @@ def test_panels_for_staff_only(site_a, operator, client_a, provider, client):
     assert response.status_code == 200
     assert Intervention.objects.get(alarm=alarm).eta_at is not None
     assert client.get(reverse("dispatch:home")).status_code == 200
+
+
+def test_running_interventions_in_the_shift_handover(site_a, operator, provider):
+    from logbook.handover import collect_sections
+
+    alarm = raise_alarm(site_a, code="BA")
+    with time_machine.travel(T0, tick=False) as clock:
+        intervention_request(alarm_id=alarm.pk, provider_id=provider.pk, operator=operator, eta_minutes=10)
+        clock.shift(dt.timedelta(minutes=11))
+        sections = {str(s["title"]): s for s in collect_sections(operator)}
+    lines = sections["Interventions en cours"]["items"]
+    assert len(lines) == 1 and "Garde Rapide 75" in lines[0] and "EN RETARD" in lines[0]
