@@ -52,7 +52,12 @@ def attach_signal(*, alarm: Alarm, category: str, priority: int, code: str, titl
     if raised:
         updates.update(priority=priority, category=category, code=code[:8], title=title[:200])
     Alarm.objects.filter(pk=alarm.pk).update(**updates)
-    alarm.refresh_from_db()
+    # The row is locked (select_for_update) by the caller: mirror the update instead of re-reading it.
+    alarm.signal_count += 1
+    alarm.last_signal_at = at
+    alarm.version += 1
+    if raised:
+        alarm.priority, alarm.category, alarm.code, alarm.title = priority, category, code[:8], title[:200]
     feed_record(alarm=alarm, kind="signal", data={"signal": signal_id, "code": code, "title": title,
                                                  "priority": priority, "raised": raised})
     message = _("Signal rattaché : %(title)s") % {"title": title}

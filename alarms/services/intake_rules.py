@@ -89,7 +89,8 @@ class Context:
     def open_alarm(self) -> Alarm | None:
         """The site's active alarm that new signals group into."""
         if self._open_alarm is None and self.site is not None:
-            self._open_alarm = (Alarm.objects.select_for_update()
+            self._open_alarm = (Alarm.objects.select_for_update(of=("self",))
+                                .select_related("site", "customer", "zone")
                                 .filter(site=self.site, state__in=Alarm.ACTIVE_STATES)
                                 .exclude(kind__in=[Alarm.Kind.UNKNOWN_TRANSMITTER, Alarm.Kind.RUNAWAY])
                                 .order_by("created_at").first())
