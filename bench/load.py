@@ -63,6 +63,7 @@ class Monitor(threading.Thread):
         self.samples: dict[str, list[tuple[float, float, float]]] = {}  # name -> (t, cpu %, rss MiB)
         self.backlog: list[tuple[float, int]] = []
         self.load: list[tuple[float, float]] = []
+        self.waits: dict[str, int] = {}  # what PostgreSQL sessions were waiting on, summed over samples
         self.stopping = False
         self._procs: dict[int, psutil.Process] = {}
 
@@ -100,6 +101,15 @@ class Monitor(threading.Thread):
                 pending = int(self.cluster.sql(
                     "SELECT count(*) FROM alarms_signal WHERE process_state = 'pending'")[0][0])
                 self.backlog.append((now, pending))
+            except Exception:
+                pass
+            try:
+                for kind, count in self.cluster.sql(
+                        "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') || ' ' || "
+                        "coalesce(left(regexp_replace(query, '\\s+', ' ', 'g'), 60), ''), count(*) "
+                        "FROM pg_stat_activity WHERE state IN ('active', 'idle in transaction') "
+                        "AND pid <> pg_backend_pid() GROUP BY 1"):
+                    self.waits[kind] = self.waits.get(kind, 0) + int(count)
             except Exception:
                 pass
             self.load.append((now, os.getloadavg()[0]))
@@ -308,7 +318,8 @@ def report(args, cluster, monitor, results, fleet, first_event, load_started, lo
                "processes": processes, "backlog_max": backlog_max, "drain_seconds": drain_seconds,
                "journal": counts, "alarms": alarms, "sockets_connected": connected,
                "fleet_disconnects": fleet.get("disconnects"), "machine_load_avg": load_avg,
-               "cpus": psutil.cpu_count()}
+               "cpus": psutil.cpu_count(), "backlog_series": monitor.backlog,
+               "pg_waits": dict(sorted(monitor.waits.items(), key=lambda kv: -kv[1])[:15])}
     print("\n== ARC load figures ==")
     print(f"machine: {psutil.cpu_count()} CPUs, load average during the run {load_avg:.1f} "
           "(other engineers' processes included)")
@@ -328,6 +339,11 @@ def report(args, cluster, monitor, results, fleet, first_event, load_started, lo
         print(f"processes during {phase} (CPU % of one core avg/max, RSS max):")
         for name, p in sorted(procs.items(), key=lambda kv: -kv[1]["cpu_avg"]):
             print(f"  {name:12} {p['cpu_avg']:6.1f} / {p['cpu_max']:6.1f} %  {p['rss_max_mib']:7.1f} MiB")
+    print("PostgreSQL sessions, by what they waited on (samples every 2 s, top 8):")
+    for kind, count in list(figures["pg_waits"].items())[:8]:
+        print(f"  {count:6}  {kind}")
+    series = monitor.backlog[:: max(1, len(monitor.backlog) // 12)]
+    print("intake backlog over time: " + ", ".join(f"+{t - load_started:.0f}s {n}" for t, n in series))
     busiest = {phase: max(procs.items(), key=lambda kv: kv[1]["cpu_avg"])[0] for phase, procs in processes.items()
                if procs}
     print(f"busiest process: {busiest}")
