@@ -125,6 +125,9 @@ def decide(chunk: Chunk, *, peer: str, transport: str, directory: Directory, now
                     reason += " (hint: the transmitter appears to use the other key format)"
                 except DecryptError:
                     pass
+            # Operators must hear of it (wrong key, or someone else's panel): one notice via intake.
+            record.flags.append("decryption_failed")
+            record.pending = True
             return _reject(record, reason, replies.duh(*echo), "DUH")
         if message.timestamp is None or not (now - WINDOW_PAST <= message.timestamp <= now + WINDOW_FUTURE):
             record.payload = message.data
@@ -135,6 +138,7 @@ def decide(chunk: Chunk, *, peer: str, transport: str, directory: Directory, now
             return _reject(record, message.reason, replies.duh(*echo), "DUH")
         if tx is not None and tx.encrypted and not tx.allow_plain:
             record.flags.append("security")
+            record.pending = True  # a downgrade: a security notice for operators, via intake
             return _reject(record, "plain frame to an encrypted account", replies.duh(*echo), "DUH")
     record.payload = message.data
     record.xdata = [list(x) for x in message.xdata] or None

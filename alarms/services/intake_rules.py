@@ -115,6 +115,9 @@ def _title(event: SignalEvent, zone: Zone | None) -> str:
 
 def process(signal: Signal, at: dt.datetime) -> None:
     ctx = Context(signal, at)
+    if signal.outcome == Signal.Outcome.REJECTED:
+        _transmission_notice(ctx)
+        return
     events = list(signal.events.all().order_by("position"))
     if signal.site is None and signal.account and ctx.source == "dc09":
         _unknown_transmitter(ctx, events)
@@ -274,6 +277,30 @@ def _unknown_transmitter(ctx: Context, events: list[SignalEvent]) -> None:
                                 at=ctx.at, entries=ctx.entries)
     for event in events:
         _done(event, D.ATTACHED, alarm)
+    from logbook.services import entries_append
+    entries_append(ctx.entries)
+
+
+def _transmission_notice(ctx: Context) -> None:
+    """A rejected frame operators must know about (plain frame to an encrypted account,
+    undecryptable frame): one "sécurité transmission" alarm per transmitter while it is open."""
+    signal = ctx.signal
+    if ctx.transmitter is None or ctx.site is None:
+        return
+    alarm = (Alarm.objects.select_for_update()
+             .filter(kind=Alarm.Kind.SECURITY, transmitter=ctx.transmitter, state__in=Alarm.ACTIVE_STATES).first())
+    if alarm is not None:
+        Alarm.objects.filter(pk=alarm.pk).update(signal_count=F("signal_count") + 1, last_signal_at=ctx.at)
+        return
+    if "security" in signal.flags:
+        what = _("trame en clair reçue sur un compte chiffré (refusée)")
+    else:
+        what = _("trame chiffrée indéchiffrable (refusée) : %(reason)s") % {"reason": signal.reason}
+    ia.create_alarm(site=ctx.site, transmitter=ctx.transmitter, account=signal.account, source="system",
+                    kind=Alarm.Kind.SECURITY, category="tamper", priority=4, code="",
+                    title=_("Sécurité transmission #%(acct)s : %(what)s") % {"acct": signal.account, "what": what},
+                    description=_("Reçu de %(peer)s sur %(rx)s") % {"peer": signal.peer, "rx": signal.receiver},
+                    at=ctx.at, entries=ctx.entries)
     from logbook.services import entries_append
     entries_append(ctx.entries)
 

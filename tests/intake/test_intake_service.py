@@ -195,3 +195,16 @@ def test_informational_and_test_events_never_alarm(site_a):
     PriorityOverride.objects.create(site=site_a, code="627", priority=4)
     signal_submit(source="system", site=site_a, events=[cid("627")], process_now=True)
     assert Alarm.objects.get().priority == 4
+
+
+def test_rejected_plain_frame_to_encrypted_account_raises_one_security_notice(site_a):
+    tx = make_transmitter(site_a, "9101", key="00112233445566778899AABBCCDDEEFF", encryption="aes128")
+    for _ in range(3):
+        Signal.objects.create(received_at=timezone.now(), receiver="rx1", transport="tcp", peer="1.2.3.4:1",
+                              account="9101", transmitter=tx, site=site_a, outcome="rejected",
+                              reason="plain frame to an encrypted account", reply="DUH", flags=["security"],
+                              process_state="pending")
+    process_pending()
+    alarm = Alarm.objects.get()
+    assert alarm.kind == Alarm.Kind.SECURITY and alarm.signal_count == 3 and alarm.transmitter == tx
+    assert LogEntry.objects.filter(action="alarm.created", alarm_id=alarm.pk).count() == 1
