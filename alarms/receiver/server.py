@@ -145,7 +145,11 @@ class TcpConnection(asyncio.Protocol):
         host, port = transport.get_extra_info("peername")[:2]
         self.host, self.peer = host, f"{host}:{port}"
         state = self.rx.address(host)
-        if state.connections >= self.rx.limits.max_connections_per_address or self.rx.closing:
+        if self.rx.closing:
+            self.closed = True
+            transport.abort()
+            return
+        if state.connections >= self.rx.limits.max_connections_per_address:
             self.rx.journal_only(self.peer, "tcp", b"", f"connection refused: more than "
                                  f"{self.rx.limits.max_connections_per_address} connections from {host}")
             self.closed = True

@@ -105,3 +105,13 @@ def test_dc03_and_contact_id_decoding():
 def test_classification(protocol, code, q, expected):
     c = codes.classify(protocol, code, q)
     assert (c.category, c.priority, c.qualifier) == expected
+
+
+def test_binary_crc_variant_framed_by_length():
+    span = b'"SIA-DCS"0001L0#5A3C[#5A3C|NBA1]'
+    crc = crc16_arc(span)
+    frame = b"\n" + crc.to_bytes(2, "big") + f"0{len(span):03X}".encode() + span + b"\r"
+    chunks = FrameBuffer().feed(frame)
+    assert len(chunks) == 1 and chunks[0].binary_crc and not chunks[0].error
+    message = parse(chunks[0].raw, binary_crc=True)
+    assert message.problem == Problem.NONE and "binary_crc" in message.flags
