@@ -238,6 +238,9 @@ def test_screens_render_for_staff_and_refuse_clients(client, site_a, operator, a
     assert b'data-alarm="%d"' % alarm.pk in panel.content and b"hors ligne" in panel.content
     client.force_login(client_a)
     assert client.get(f"/video/alarm/{alarm.pk}/panel/").status_code == 403
+    assert client.get(f"/video/?site={site_a.pk}").status_code == 403
+    assert client.get(f"/video/status/?camera={camera.pk}").status_code == 403
+    assert not ViewLog.objects.exists()
     client.force_login(admin_user)
     assert client.get("/admin/video/camera/add/").status_code == 200
     response = client.post("/admin/video/camera/add/", {
