@@ -126,10 +126,29 @@ def process(signal: Signal, at: dt.datetime) -> None:
         if not bucket_take(transmitter=ctx.transmitter, at=at):
             if _runaway(ctx, events):
                 return
+    if "clock_skew" in (signal.flags or []) and signal.clock_skew_seconds is not None:
+        _clock_notice(ctx)
     for event in events:
         _event(ctx, event)
     from logbook.services import entries_append
     entries_append(ctx.entries)
+
+
+def _clock_notice(ctx: Context) -> None:
+    """A plain frame far off our clock is accepted (PROTOCOLS.md §2.9); the centre is told
+    once a day per site, with a hint when the skew is whole hours (local time sent as UTC)."""
+    from logbook.models import LogEntry
+    if ctx.site is None or LogEntry.objects.filter(
+            action="transmitter.clock_skew", site_id=ctx.site.pk, created_at__gte=ctx.at - dt.timedelta(days=1)
+    ).exists():
+        return
+    skew = ctx.signal.clock_skew_seconds
+    hours = round(skew / 3600)
+    hint = ""
+    if hours and abs(skew - hours * 3600) < 120:
+        hint = " " + _("(décalage d'heures entières : l'heure locale est probablement envoyée au lieu de l'UTC)")
+    ctx.log("transmitter.clock_skew", _("Horloge du transmetteur #%(acct)s décalée de %(s)d s.%(hint)s") % {
+        "acct": ctx.signal.account, "s": round(skew), "hint": hint}, new={"skew_seconds": skew})
 
 
 def _event(ctx: Context, event: SignalEvent) -> None:

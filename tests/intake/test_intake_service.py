@@ -208,3 +208,14 @@ def test_rejected_plain_frame_to_encrypted_account_raises_one_security_notice(si
     alarm = Alarm.objects.get()
     assert alarm.kind == Alarm.Kind.SECURITY and alarm.signal_count == 3 and alarm.transmitter == tx
     assert LogEntry.objects.filter(action="alarm.created", alarm_id=alarm.pk).count() == 1
+
+
+def test_clock_skew_notice_once_a_day_with_hour_hint(site_a):
+    tx = make_transmitter(site_a, "77AA")
+    for _ in range(2):
+        Signal.objects.create(received_at=timezone.now(), receiver="rx1", transport="tcp", account="77AA",
+                              transmitter=tx, site=site_a, outcome="accepted", flags=["clock_skew"],
+                              clock_skew_seconds=3600.0 + 12, process_state="pending")
+    process_pending()
+    entry = LogEntry.objects.get(action="transmitter.clock_skew")
+    assert "3612" in entry.message and "UTC" in entry.message
