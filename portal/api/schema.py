@@ -18,3 +18,14 @@ class IntegrationTokenScheme(OpenApiAuthenticationExtension):
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer",
                 "description": "An integration token `arc_<prefix>_<secret>` (docs/api.md)."}
+
+
+class EventSourceTokenScheme(OpenApiAuthenticationExtension):
+    """INTAKE's POST /api/v1/events takes an event source's token (alarms.IntakeSource)."""
+
+    target_class = "alarms.api_intake.IntakeSourceAuthentication"
+    name = "eventSourceToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer",
+                "description": "An event source's token (IntakeSource), for POST /api/v1/events only."}
