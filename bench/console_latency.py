@@ -255,7 +255,10 @@ def main() -> int:
         redis.start()
         env = dict(os.environ, DATABASE_URL=pg.url, REDIS_URL=redis.url, ARC_VAR_DIR=str(tmp / "var"),
                    DJANGO_SETTINGS_MODULE="arc.settings", ARC_LOG_LEVEL="WARNING", PYTHONPATH=str(BASE_DIR),
-                   ARC_DEBUG="0", ARC_LOGIN_THROTTLE="0")
+                   ARC_DEBUG="0", ARC_LOGIN_THROTTLE="0",
+                   # Every simulated panel comes from 127.0.0.1: lift the per-address limits
+                   # that protect a real receiver from one misbehaving site.
+                   ARC_DC09_MAX_CONN_PER_ADDRESS="5000", ARC_DC09_RATE_PER_ADDRESS="100000")
         os.environ.update(env)
         import django
         django.setup()
