@@ -96,6 +96,7 @@ class VideoService:
         await self.http.stop()
         for reader in self.readers.values():
             await asyncio.to_thread(reader.join, 3)
+        logger.info("video service stopped")
 
     async def _every(self, seconds: float, job) -> None:
         while True:
