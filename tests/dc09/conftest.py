@@ -58,6 +58,32 @@ def udp_exchange(port: int, frame: bytes, timeout: float = 3.0) -> bytes | None:
             return None
 
 
+@pytest.fixture(scope="module")
+def shared_receiver(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One receiver for a whole module (start-up is most of a socket test's time). It
+    reloads transmitters every 0.3 s; use ``known(port)`` after creating them."""
+    import os
+    import sys
+
+    from arc.embedded import free_port
+    from tests.processes import BASE_DIR, Process, test_database_url
+
+    with django_db_blocker.unblock():
+        url = test_database_url()
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=url, ARC_DC09_REFRESH_SECONDS="0.5")
+    proc = Process([sys.executable, str(BASE_DIR / "manage.py"), "run_receiver", "--port", str(port), "--name",
+                    "rxshared"], env, port, tmp_path_factory.mktemp("rx") / "receiver.log").start()
+    yield proc, port
+    proc.stop()
+
+
+def known(port: int = 0) -> None:
+    """Give a shared receiver the time to reload the transmitters a test just created."""
+    import time
+    time.sleep(1.5)
+
+
 @pytest.fixture
 def receiver(arc_process):
     """Start ``run_receiver`` (after the test created its transmitters); returns (process, port)."""

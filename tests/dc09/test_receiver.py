@@ -11,7 +11,7 @@ from alarms.dc09 import replies
 from alarms.dc09.message import parse
 from alarms.models import Signal, SignalEvent
 from tests.builders import make_site, make_transmitter
-from tests.dc09.conftest import udp_exchange
+from tests.dc09.conftest import known, udp_exchange
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,8 +40,9 @@ def plain_site(db):
     return site
 
 
-def test_worked_examples_acked_exactly(receiver, panel_factory, plain_site):
-    _proc, port = receiver()
+def test_worked_examples_acked_exactly(shared_receiver, panel_factory, plain_site):
+    _proc, port = shared_receiver
+    known()
     panel = panel_factory(port)
     assert panel.exchange(BA17) == b'\n12890014"ACK"0042R1L2#5A3C[]\r'
     assert panel.exchange(BA17_NO_R) == b'\nA8110012"ACK"0042L2#5A3C[]\r'  # no R echoed, no R0/None
@@ -62,8 +63,9 @@ def test_worked_examples_acked_exactly(receiver, panel_factory, plain_site):
     assert not SignalEvent.objects.filter(signal=second).exists()
 
 
-def test_split_and_merged_frames_on_one_connection(receiver, panel_factory, plain_site):
-    _proc, port = receiver()
+def test_split_and_merged_frames_on_one_connection(shared_receiver, panel_factory, plain_site):
+    _proc, port = shared_receiver
+    known()
     panel = panel_factory(port)
     f1 = replies.event_frame("SIA-DCS", "0101", "", "L0", "5A3C", "#5A3C|NBA1")
     f2 = replies.event_frame("SIA-DCS", "0102", "", "L0", "5A3C", "#5A3C|NBA2")
@@ -78,8 +80,9 @@ def test_split_and_merged_frames_on_one_connection(receiver, panel_factory, plai
     assert [parse(g).sequence for g in got] == ["0101", "0102", "0103"]  # in arrival order
 
 
-def test_bad_crc_and_bad_length_get_no_reply_but_are_journaled(receiver, panel_factory, plain_site):
-    _proc, port = receiver()
+def test_bad_crc_and_bad_length_get_no_reply_but_are_journaled(shared_receiver, panel_factory, plain_site):
+    _proc, port = shared_receiver
+    known()
     panel = panel_factory(port)
     bad_crc = BA17.replace(b"6FC4", b"6FC5")
     panel.send(bad_crc)
@@ -94,8 +97,9 @@ def test_bad_crc_and_bad_length_get_no_reply_but_are_journaled(receiver, panel_f
     assert "CRC mismatch" in rejected and any("length" in r for r in rejected)
 
 
-def test_crc_ok_length_field_wrong(receiver, panel_factory, plain_site):
-    _proc, port = receiver()
+def test_crc_ok_length_field_wrong(shared_receiver, panel_factory, plain_site):
+    _proc, port = shared_receiver
+    known()
     panel = panel_factory(port)
     span = b'"SIA-DCS"0300L0#5A3C[#5A3C|NBA1]'
     from alarms.dc09.crc import crc_hex
@@ -107,8 +111,9 @@ def test_crc_ok_length_field_wrong(receiver, panel_factory, plain_site):
     assert panel.exchange(frame) == replies.duh("0300", "", "L0", "5A3C")  # data block then "X": malformed
 
 
-def test_header_garbage_gets_fixed_nak_and_tokens(receiver, panel_factory, plain_site):
-    _proc, port = receiver()
+def test_header_garbage_gets_fixed_nak_and_tokens(shared_receiver, panel_factory, plain_site):
+    _proc, port = shared_receiver
+    known()
     panel = panel_factory(port)
     reply = panel.exchange(replies.wrap(b'"SIA-DCS"garbage'))
     assert reply.startswith(b'\n') and b'"NAK"0000R0L0A0[]_' in reply
@@ -117,8 +122,9 @@ def test_header_garbage_gets_fixed_nak_and_tokens(receiver, panel_factory, plain
     assert panel.nothing()
 
 
-def test_hex_sequence_and_missing_or_bare_line_echoed(receiver, panel_factory, plain_site):
-    _proc, port = receiver()
+def test_hex_sequence_and_missing_or_bare_line_echoed(shared_receiver, panel_factory, plain_site):
+    _proc, port = shared_receiver
+    known()
     panel = panel_factory(port)
     assert panel.exchange(replies.event_frame("SIA-DCS", "000A", "", "", "5A3C", "#5A3C|NBA1")) == \
         replies.ack("000A", "", "", "5A3C")
@@ -128,8 +134,9 @@ def test_hex_sequence_and_missing_or_bare_line_echoed(receiver, panel_factory, p
     assert "hex_sequence" in flags and "no_line" in flags
 
 
-def test_unknown_account_acked_and_journaled(receiver, panel_factory, plain_site):
-    _proc, port = receiver()
+def test_unknown_account_acked_and_journaled(shared_receiver, panel_factory, plain_site):
+    _proc, port = shared_receiver
+    known()
     panel = panel_factory(port)
     frame = replies.event_frame("SIA-DCS", "0007", "", "L0", "FFFF", "#FFFF|NBA1")
     assert panel.exchange(frame) == replies.ack("0007", "", "L0", "FFFF")
@@ -144,12 +151,13 @@ def test_unknown_account_acked_and_journaled(receiver, panel_factory, plain_site
     ("aes256", "ascii", "ArcDemoKeyOfThirtyTwoCharacters!"),
     ("aes256", "hex", HEX_KEY * 2),
 ])
-def test_encrypted_frames(receiver, panel_factory, encryption, key_format, key):
+def test_encrypted_frames(shared_receiver, panel_factory, encryption, key_format, key):
     from sites.models import key_to_bytes
     site = make_site()
     make_transmitter(site, "9101", key=key, encryption=encryption, key_format=key_format)
     raw_key = key_to_bytes(key, key_format)
-    _proc, port = receiver()
+    _proc, port = shared_receiver
+    known()
     panel = panel_factory(port)
     frame = replies.event_frame("SIA-DCS", "0011", "R1", "L1", "9101", "#9101|NFA3|AKitchen", timestamp=NOW(),
                                 key=raw_key)
@@ -179,10 +187,11 @@ def test_encrypted_frames(receiver, panel_factory, encryption, key_format, key):
     assert "timestamp" in reasons["0012"] and "decryption" in reasons["0013"] and "plain" in reasons["0014"]
 
 
-def test_key_format_hint(receiver, panel_factory):
+def test_key_format_hint(shared_receiver, panel_factory):
     site = make_site()
     make_transmitter(site, "9200", key=HEX_KEY, encryption="aes128", key_format="hex")
-    _proc, port = receiver()
+    _proc, port = shared_receiver
+    known()
     panel = panel_factory(port)
     ascii_key = HEX_KEY.encode()  # the panel was set up with the ASCII reading (AES-256)
     frame = replies.event_frame("SIA-DCS", "0001", "", "L0", "9200", "#9200|NBA1", timestamp=NOW(), key=ascii_key)
@@ -190,15 +199,17 @@ def test_key_format_hint(receiver, panel_factory):
     assert "other key format" in Signal.objects.get(account="9200").reason
 
 
-def test_udp(receiver, plain_site):
-    _proc, port = receiver()
+def test_udp(shared_receiver, plain_site):
+    _proc, port = shared_receiver
+    known()
     assert udp_exchange(port, BA17) == b'\n12890014"ACK"0042R1L2#5A3C[]\r'
     assert udp_exchange(port, NULL) == b'\n517E0014"ACK"0000R1L2#5A3C[]\r'
     assert Signal.objects.filter(transport="udp").count() == 2
 
 
-def test_nulls_never_deduplicated_and_update_supervision(receiver, panel_factory, plain_site):
-    _proc, port = receiver()
+def test_nulls_never_deduplicated_and_update_supervision(shared_receiver, panel_factory, plain_site):
+    _proc, port = shared_receiver
+    known()
     panel = panel_factory(port)
     for _ in range(3):
         assert panel.exchange(NULL) == b'\n517E0014"ACK"0000R1L2#5A3C[]\r'
@@ -225,8 +236,9 @@ def test_partial_frame_times_out_and_connection_survives(receiver, panel_factory
     assert panel.exchange(BA17) == b'\n12890014"ACK"0042R1L2#5A3C[]\r'
 
 
-def test_nul_and_cp1252_bytes_in_data_are_stored_and_acked(receiver, panel_factory, plain_site):
-    _proc, port = receiver()
+def test_nul_and_cp1252_bytes_in_data_are_stored_and_acked(shared_receiver, panel_factory, plain_site):
+    _proc, port = shared_receiver
+    known()
     panel = panel_factory(port)
     nul = replies.wrap(b'"SIA-DCS"0500L0#5A3C[#5A3C|NFA1|AK\x00itchen]')
     accent = replies.wrap(b'"SIA-DCS"0501L0#5A3C[#5A3C|NFA2|ACuisine \xe9tage][IS\xe9jour]')
