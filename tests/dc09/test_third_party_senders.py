@@ -14,7 +14,7 @@ from alarms.dc09.crypto import decrypt_body
 from alarms.dc09.message import parse
 from alarms.models import Signal
 from tests.builders import make_site, make_transmitter
-from tests.dc09.conftest import udp_exchange
+from tests.dc09.conftest import known, udp_exchange
 
 pytestmark = pytest.mark.django_db(transaction=True)
 KEY16 = bytes.fromhex("00112233445566778899AABBCCDDEEFF")
@@ -31,8 +31,9 @@ def accounts(db):
     return site
 
 
-def test_my_dc09_spt_plain_sia_and_cid_without_line(receiver, panel_factory, accounts):
-    _proc, port = receiver()
+def test_my_dc09_spt_plain_sia_and_cid_without_line(shared_receiver, panel_factory, accounts):
+    _proc, port = shared_receiver
+    known()
     panel = panel_factory(port)
     spt = dc09_msg("1234")  # no receiver, no line: the frame has no L at all
     sia = spt.dc09block(1, "SIA-DCS", dc03_msg.dc03event("1234", {"code": "BA", "zone": 5, "area": 1}))
@@ -47,8 +48,9 @@ def test_my_dc09_spt_plain_sia_and_cid_without_line(receiver, panel_factory, acc
     assert all("no_line" in s.flags for s in Signal.objects.filter(account="1234"))
 
 
-def test_my_dc09_spt_encrypted_aes128_and_aes256(receiver, panel_factory, accounts):
-    _proc, port = receiver()
+def test_my_dc09_spt_encrypted_aes128_and_aes256(shared_receiver, panel_factory, accounts):
+    _proc, port = shared_receiver
+    known()
     panel = panel_factory(port)
     for account, key in (("5678", KEY16), ("9103", KEY32)):
         spt = dc09_msg(account, key=key, receiver=1, line=2)
@@ -60,8 +62,9 @@ def test_my_dc09_spt_encrypted_aes128_and_aes256(receiver, panel_factory, accoun
     assert Signal.objects.filter(encrypted=True, outcome="accepted").count() == 4
 
 
-def test_my_dc09_spt_stale_clock_gets_nak_then_retransmission_accepted(receiver, panel_factory, accounts):
-    _proc, port = receiver()
+def test_my_dc09_spt_stale_clock_gets_nak_then_retransmission_accepted(shared_receiver, panel_factory, accounts):
+    _proc, port = shared_receiver
+    known()
     panel = panel_factory(port)
     spt = dc09_msg("5678", key=KEY16, line=0, offset=-120)  # panel clock 2 minutes slow
     event = dc05_msg.dc05event("5678", {"code": 130, "q": 1, "zone": 4})
@@ -73,8 +76,9 @@ def test_my_dc09_spt_stale_clock_gets_nak_then_retransmission_accepted(receiver,
     assert outcomes == [("rejected", "NAK"), ("accepted", "*ACK")]
 
 
-def test_siadc09_lowercase_ciphertext_binary_pad_all_key_sizes(receiver, panel_factory, accounts):
-    _proc, port = receiver()
+def test_siadc09_lowercase_ciphertext_binary_pad_all_key_sizes(shared_receiver, panel_factory, accounts):
+    _proc, port = shared_receiver
+    known()
     panel = panel_factory(port)
     cases = [("1234", None), ("5678", KEY16.hex()), ("9103", KEY32.hex()),
              ("9104", b"ArcDemoKeyOf24Characters".hex())]
@@ -100,8 +104,9 @@ def test_siadc09_lowercase_ciphertext_binary_pad_all_key_sizes(receiver, panel_f
     assert (fire.code, fire.zone, fire.category) == ("FA", "4", "fire")
 
 
-def test_siadc09_null_over_udp(receiver, accounts):
-    _proc, port = receiver()
+def test_siadc09_null_over_udp(shared_receiver, accounts):
+    _proc, port = shared_receiver
+    known()
     msg = sia_message.parse_frame(b'\n61570015"NULL"0000R1L2#5A3C[]\r')
     msg.account.acct = 0x1234
     reply = udp_exchange(port, msg.encode())
