@@ -261,14 +261,21 @@ def _restore(ctx: Context, event: SignalEvent, zone: Zone | None) -> None:
     active = (Alarm.objects.select_for_update()
               .filter(site=site, state__in=Alarm.ACTIVE_STATES, restored_at__isnull=True)
               .exclude(kind__in=[Alarm.Kind.UNKNOWN_TRANSMITTER, Alarm.Kind.RUNAWAY]).order_by("-created_at"))
-    alarm = None
+    # The condition this restore ends: same code (Contact ID Q3), its SIA pair (BH → BA), or the
+    # codes of the same fault kind (YK → YS…); never "whatever alarm is open" without a match.
+    code = event.code.upper()
+    targets = {code} if event.protocol == "ADM-CID" else {codes.SIA_RESTORE_OF.get(code, "")} - {""}
+    if kind:
+        targets |= {c for (p, c), k in codes.FAULT_KIND.items() if k == kind and p == event.protocol}
+    candidates = list(SignalEvent.objects.filter(alarm__in=list(active.values_list("pk", flat=True)))
+                      .values_list("alarm_id", "zone", "code"))
+    same_zone = {a for a, z, _c in candidates if event.zone and _num(z) == _num(event.zone)}
+    same_code = {a for a, _z, c in candidates if c.upper() in targets}
     if event.zone:
-        zones = SignalEvent.objects.filter(alarm__in=list(active.values_list("pk", flat=True))).values_list(
-            "alarm_id", "zone")
-        matching = {alarm_id for alarm_id, z in zones if _num(z) == _num(event.zone)}
-        alarm = active.filter(pk__in=matching).first() if matching else None
+        chosen = (same_zone & same_code) or same_zone
     else:
-        alarm = active.first()
+        chosen = same_code
+    alarm = active.filter(pk__in=chosen).first() if chosen else None
     if alarm is None:
         ctx.log("signal.auto_logged", _("Rétablissement sans alarme en cours : %(t)s") % {
             "t": _title(event, zone)}, new={"reason": "restore_without_alarm", "code": event.code})

@@ -219,3 +219,14 @@ def test_clock_skew_notice_once_a_day_with_hour_hint(site_a):
     process_pending()
     entry = LogEntry.objects.get(action="transmitter.clock_skew")
     assert "3612" in entry.message and "UTC" in entry.message
+
+
+def test_restore_never_lands_on_an_unrelated_alarm(site_a):
+    signal_submit(source="system", site=site_a, events=[sia("BA", "3")], process_now=True)
+    signal_submit(source="system", site=site_a, events=[sia("YK")], process_now=True)  # comms restore, no zone
+    alarm = Alarm.objects.get()
+    assert alarm.restored_at is None
+    signal_submit(source="system", site=site_a, events=[sia("YS")], process_now=True)  # line fault, grouped
+    signal_submit(source="system", site=site_a, events=[sia("YK")], process_now=True)
+    alarm.refresh_from_db()
+    assert alarm.restored_at is not None
