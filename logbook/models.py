@@ -56,10 +56,12 @@ class LogEntry(models.Model):
 
     created_at = models.DateTimeField(_("horodatage"), db_index=True)  # database clock, set by the service
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices, default=ActorKind.SYSTEM)
-    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # actor_id, action and category are indexed by the composite indexes below
+    # (each extra index is maintained under the chain head lock on every append).
+    actor_id = models.BigIntegerField(null=True, blank=True)
     actor_name = models.CharField(_("auteur"), max_length=150)
-    action = models.CharField(_("action"), max_length=64, db_index=True)
-    category = models.CharField(_("catégorie"), max_length=16, choices=Category.choices, db_index=True)
+    action = models.CharField(_("action"), max_length=64)
+    category = models.CharField(_("catégorie"), max_length=16, choices=Category.choices)
     customer_id = models.BigIntegerField(null=True, blank=True)
     customer_label = models.CharField(max_length=200, blank=True)
     site_id = models.BigIntegerField(null=True, blank=True)
