@@ -15,9 +15,10 @@ django_asgi_app = get_asgi_application()
 
 from django.conf import settings  # noqa: E402
 
-if settings.DEBUG:
-    # `make run` and the tests: Django serves /static/ from the apps' folders.
-    # In production a reverse proxy serves STATIC_ROOT (collectstatic).
+if settings.SERVE_STATIC:
+    # Django serves /static/ from the apps' folders (ARC_SERVE_STATIC, on by
+    # default: an operator's console is a few files). Behind a reverse proxy
+    # that serves STATIC_ROOT (collectstatic), turn it off.
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
     django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)

@@ -240,6 +240,7 @@ TIME_ZONE = "Europe/Paris"  # display; storage is UTC
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+SERVE_STATIC = env.boolean("ARC_SERVE_STATIC", True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.string("ARC_MEDIA_ROOT", str(VAR_DIR / "media")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
