@@ -10,6 +10,7 @@ urlpatterns = [
     path("", staff.home, name="home"),
     path("timers/health/", staff.timers_health, name="timers_health"),
     path("alarm/<int:alarm_id>/callouts/", staff.alarm_callouts, name="alarm_callouts"),
+    path("alarm/<int:alarm_id>/callouts/start/", staff.callout_start, name="callout_start"),
     path("alarm/<int:alarm_id>/callouts/<int:callout_id>/cancel/", staff.callout_cancel, name="callout_cancel"),
     path("alarm/<int:alarm_id>/interventions/", staff.alarm_interventions, name="alarm_interventions"),
     path("alarm/<int:alarm_id>/interventions/request/", staff.intervention_request, name="intervention_request"),

@@ -132,6 +132,36 @@ def callouts_start_for_alarm(*, alarm_id: int) -> list[CallOut]:
     return started
 
 
+def callout_start_manual(*, alarm_id: int, operator) -> CallOut:
+    """An operator starts the call list by hand (consignes without an automatic step)."""
+    from sites.roles import is_staff_member
+
+    if not is_staff_member(operator):
+        raise CallOutError(_("Réservé au personnel du centre."))
+    now = timezone.now()
+    with transaction.atomic():
+        alarm = Alarm.objects.select_for_update(of=("self",)).select_related("site__customer").get(pk=alarm_id)
+        if alarm.site is None or not alarm.is_active:
+            raise CallOutError(_("L'alarme n'est plus active."))
+        if CallOut.objects.filter(alarm=alarm, reason=CallOut.Reason.CALL_LIST,
+                                  state=CallOut.State.RUNNING).exists():
+            raise CallOutError(_("Un appel de la liste est déjà en cours pour cette alarme."))
+        contacts = list(call_list(alarm.site))
+        if not contacts:
+            raise CallOutError(_("La liste d'appel du site est vide."))
+        callout = CallOut.objects.create(alarm=alarm, site=alarm.site, reason=CallOut.Reason.CALL_LIST,
+                                         message=_alarm_message(alarm), contact_ids=[c.pk for c in contacts],
+                                         next_at=now)
+        ids = _advance(callout, now)
+        _feed(callout, "callout", {"state": "started", "reason": callout.reason}, actor_name=operator.get_username())
+        entry_append(action="callout.started", category=Category.DISPATCH, actor=operator, alarm=alarm,
+                     site=alarm.site, customer=alarm.customer,
+                     new={"callout": callout.pk, "reason": callout.reason, "contacts": len(contacts), "manual": True},
+                     message=_("Appel de la liste lancé par l'opérateur (%(n)s contact(s))") % {"n": len(contacts)})
+        _enqueue(ids)
+    return callout
+
+
 def callout_fault_notice(*, fault) -> CallOut | None:
     """A fault open too long: tell the installer / maintenance contact (once per fault)."""
     from sites.models import Site
@@ -277,5 +307,5 @@ def callout_cancel(*, callout_id: int, operator) -> CallOut:
     return callout
 
 
-__all__ = ["CallOutError", "callouts_start_for_alarm", "callout_fault_notice", "callout_next", "callout_acknowledge",
+__all__ = ["CallOutError", "callouts_start_for_alarm", "callout_start_manual", "callout_fault_notice", "callout_next", "callout_acknowledge",
            "callout_ack_by_sms", "callout_cancel"]

@@ -3,7 +3,6 @@ and the timers' health."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
@@ -42,9 +41,12 @@ def timers_health(request):
     return JsonResponse(timers_status())
 
 
-def _callouts_panel(request, alarm: Alarm, *, status: int = 200) -> HttpResponse:
+def _callouts_panel(request, alarm: Alarm, *, error: str = "", status: int = 200) -> HttpResponse:
+    callouts = selectors.callouts_of_alarm(request.user, alarm)
+    list_running = any(c.reason == "call_list" and c.state == "running" for c in callouts)
     return render(request, "dispatch/panel_callouts.html", {
-        "alarm": alarm, "callouts": selectors.callouts_of_alarm(request.user, alarm)}, status=status)
+        "alarm": alarm, "callouts": callouts, "error": error,
+        "can_start": alarm.is_active and alarm.site_id is not None and not list_running}, status=status)
 
 
 @require_GET
@@ -55,14 +57,24 @@ def alarm_callouts(request, alarm_id: int):
 
 @require_POST
 @staff_required
+def callout_start(request, alarm_id: int):
+    alarm = _alarm(request, alarm_id)
+    try:
+        callout_services.callout_start_manual(alarm_id=alarm.pk, operator=request.user)
+    except callout_services.CallOutError as exc:
+        return _callouts_panel(request, alarm, error=str(exc), status=409)
+    return _callouts_panel(request, alarm)
+
+
+@require_POST
+@staff_required
 def callout_cancel(request, alarm_id: int, callout_id: int):
     alarm = _alarm(request, alarm_id)
     get_object_or_404(alarm.callouts, pk=callout_id)
     try:
         callout_services.callout_cancel(callout_id=callout_id, operator=request.user)
     except callout_services.CallOutError as exc:
-        messages.error(request, str(exc))
-        return _callouts_panel(request, alarm, status=409)
+        return _callouts_panel(request, alarm, error=str(exc), status=409)
     return _callouts_panel(request, alarm)
 
 

@@ -207,3 +207,23 @@ def test_attempt_stuck_in_sending_is_sent_again(ladder, site_a, automatic_call_l
         attempt.refresh_from_db()
         assert attempt.state == "queued"
         assert attempt_send(attempt.pk) == "sent"
+
+
+def test_operator_starts_the_call_list_by_hand(ladder, site_a, operator, client_a, client):
+    make_contact(site_a, name="Alice Martin", phone="+33611111111", order=1)
+    alarm = raise_alarm(site_a, code="BA")  # the centre's consignes: no automatic step
+    tick()
+    assert not CallOut.objects.filter(alarm=alarm).exists()
+    url = reverse("dispatch:callout_start", args=[alarm.pk])
+    client.force_login(client_a)
+    assert client.post(url).status_code == 403
+    client.force_login(operator)
+    panel = client.get(reverse("dispatch:alarm_callouts", args=[alarm.pk])).content.decode()
+    assert url in panel
+    response = client.post(url)
+    assert response.status_code == 200
+    callout = CallOut.objects.get(alarm=alarm)
+    assert callout.reason == "call_list" and callout.state == "running"
+    assert list(callout.attempts.values_list("contact_name", flat=True)) == ["Alice Martin"]
+    assert LogEntry.objects.get(action="callout.started", alarm_id=alarm.pk).actor_id == operator.pk
+    assert client.post(url).status_code == 409  # one running call list at a time

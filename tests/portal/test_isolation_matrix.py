@@ -66,7 +66,7 @@ MATRIX: dict[str, str] = {
     "logbook:dashboard": STAFF, "logbook:monthly_report": STAFF,
     # dispatch
     "dispatch:home": STAFF, "dispatch:timers_health": STAFF, "dispatch:alarm_callouts": STAFF,
-    "dispatch:callout_cancel": STAFF, "dispatch:alarm_interventions": STAFF,
+    "dispatch:callout_cancel": STAFF, "dispatch:callout_start": STAFF, "dispatch:alarm_interventions": STAFF,
     "dispatch:intervention_request": STAFF, "dispatch:intervention_update": STAFF,
     "dispatch:guard": LINK, "dispatch:callout_ack": LINK, "dispatch:sms_inbound": LINK,
     # video
