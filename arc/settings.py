@@ -165,6 +165,9 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# /health/ must answer while the database (sessions, users) is down (arc/views_health.py).
+MIDDLEWARE.insert(0, "arc.views_health.HealthFirstMiddleware")
+
 ROOT_URLCONF = "arc.urls"
 ASGI_APPLICATION = "arc.asgi.application"
 WSGI_APPLICATION = None

@@ -44,3 +44,31 @@ def live(request):
     except Exception:
         return JsonResponse({"status": DOWN, "database": DOWN}, status=503)
     return JsonResponse({"status": OK})
+
+
+class HealthFirstMiddleware:
+    """First in MIDDLEWARE: answers ``/health/`` itself when the database is down.
+
+    The session and user live in PostgreSQL, so with the database down the rest
+    of the stack fails before the view runs — exactly when the console's
+    degraded-centre banner matters most. Then the statuses and the problems
+    (plain sentences, nothing about anybody's data) go to every caller, in the
+    default language, with 503. Otherwise the request goes on as usual.
+    """
+
+    PATHS = ("/health/", "/health/live/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path in self.PATHS and request.method == "GET":
+            result = centre_health()
+            if result["checks"]["database"]["status"] != OK:
+                if request.path == "/health/live/":
+                    return JsonResponse({"status": DOWN, "database": DOWN}, status=503)
+                body = public_view(result) | {"problems": result["problems"]}
+                response = JsonResponse(body, status=503, json_dumps_params={"ensure_ascii": False})
+                response["Cache-Control"] = "no-store"
+                return response
+        return self.get_response(request)
