@@ -6,6 +6,7 @@ the fault, and returns what it measured; the callers assert or print.
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 
 from tests.faults.harness.cluster import Cluster
@@ -301,12 +302,12 @@ def redis_restarted(cluster: Cluster, *, rate: float = 8, before: float = 3, dow
         client.stop()
 
 
-def _worker_in_transaction(cluster: Cluster, workers: list) -> object | None:
-    """The worker whose process holds a database session busy on alarms right now."""
+def _worker_waiting_in_transaction(cluster: Cluster, workers: list) -> object | None:
+    """The worker whose database session is inside a transaction, waiting for the logbook chain head."""
     import psutil
 
     rows = cluster.sql("SELECT client_port FROM pg_stat_activity WHERE client_port IS NOT NULL "
-                       "AND state IN ('active', 'idle in transaction') AND query ILIKE '%alarm%'")
+                       "AND wait_event_type = 'Lock' AND query ILIKE '%chainhead%'")
     ports = {int(r[0]) for r in rows if r[0]}
     if not ports:
         return None
@@ -322,12 +323,37 @@ def _worker_in_transaction(cluster: Cluster, workers: list) -> object | None:
     return None
 
 
-def worker_killed_mid_escalation(cluster: Cluster, *, alarms_wanted: int = 30, rounds: int = 3) -> dict:
-    """Fault 5: two Celery workers; the one inside the escalation transactions is SIGKILLed.
+def _hold_chain_head(cluster: Cluster):
+    """A session holding the logbook chain head: escalations stop inside their transaction."""
+    holder = subprocess.Popen(
+        [str(cluster.pg.bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(cluster.pg.port), "-U", cluster.pg.user,
+         "-d", cluster.pg.database, "-q"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    holder.stdin.write("BEGIN;\nSELECT 1 FROM logbook_chainhead WHERE id = 1 FOR UPDATE;\n")
+    holder.stdin.flush()
+    deadline = time.monotonic() + 10
+    while not cluster.sql("SELECT 1 FROM pg_stat_activity WHERE state = 'idle in transaction' "
+                          "AND query ILIKE '%logbook_chainhead%FOR UPDATE%'"):
+        if time.monotonic() > deadline:
+            raise RuntimeError("could not hold the logbook chain head")
+        time.sleep(0.05)
+    return holder
 
-    Every open alarm's ladder deadline is made due at the same instant, so one
-    tick has a few dozen escalations to fire; the worker holding the database
-    session is killed as soon as the first has fired. Each alarm must get
+
+def _release(holder) -> None:
+    try:
+        holder.stdin.write("COMMIT;\n")
+        holder.stdin.close()
+    except OSError:
+        pass
+    holder.wait(10)
+
+
+def worker_killed_mid_escalation(cluster: Cluster, *, alarms_wanted: int = 30, rounds: int = 3) -> dict:
+    """Fault 5: two Celery workers; the one inside an escalation transaction is SIGKILLed.
+
+    Every open alarm's ladder deadline is made due at the same instant while the
+    logbook chain head is held, so the worker running the tick is caught inside
+    an escalation transaction and killed there. Each alarm must then get
     exactly one escalation for that round: none lost with the dead worker,
     none fired twice by the survivor.
     """
@@ -345,22 +371,29 @@ def worker_killed_mid_escalation(cluster: Cluster, *, alarms_wanted: int = 30, r
     alarm_ids = open_alarm_ids(cluster)
     rounds_done = []
     for _round in range(rounds):
-        # Let the tick arm every alarm first, then move all deadlines to one instant.
+        # All deadlines due at one instant, while a session holds the logbook chain
+        # head: the worker running the tick stops INSIDE an escalation transaction
+        # (alarm row locked and updated, feed row written, waiting to append the
+        # logbook entry). That worker is SIGKILLed there; then the head is released.
         start = cluster.sql("SELECT extract(epoch FROM now())")[0][0]
-        cluster.sql("UPDATE alarms_alarm SET escalation_due_at = now() + interval '3 seconds' WHERE state = 'open'")
+        holder = _hold_chain_head(cluster)
         killed, fired_at_kill = None, 0
-        until = time.monotonic() + 20
-        while time.monotonic() < until and killed is None:
-            fired = int(cluster.sql("SELECT count(*) FROM alarms_alarmevent WHERE kind = 'escalated' "
-                                    f"AND created_at > to_timestamp({start})")[0][0])
-            if fired:
-                victim = _worker_in_transaction(cluster, workers)
+        try:
+            cluster.sql("UPDATE alarms_alarm SET escalation_due_at = now() + interval '1 second' "
+                        "WHERE state = 'open'")
+            until = time.monotonic() + 30
+            while time.monotonic() < until and killed is None:
+                victim = _worker_waiting_in_transaction(cluster, workers)
                 if victim is not None:
                     victim.kill()
-                    killed, fired_at_kill = victim.name, fired
-                elif fired >= len(alarm_ids):
-                    break
-            time.sleep(0.02)
+                    killed = victim.name
+                    fired_at_kill = int(cluster.sql(
+                        "SELECT count(*) FROM alarms_alarmevent WHERE kind = 'escalated' "
+                        f"AND created_at > to_timestamp({start})")[0][0])
+                else:
+                    time.sleep(0.1)
+        finally:
+            _release(holder)
         # Wait for the survivor to fire the rest.
         until = time.monotonic() + 40
         per_alarm: dict[int, int] = {}
