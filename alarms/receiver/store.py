@@ -161,19 +161,23 @@ class Writer:
         supervision; journal rows + events + NOTIFY + COMMIT."""
         from sites.services import transmitter_seen
 
-        cursor.execute("BEGIN; SELECT nextval('alarms_signal_id_seq') FROM generate_series(1, %s)", [len(batch)])
-        cursor.nextset()
-        ids = [row[0] for row in cursor.fetchall()]
-        for record, signal_id in zip(batch, ids, strict=True):
-            record.signal_id = signal_id
-            record.duplicate_of = None
-        self._dedup(cursor, batch)
         # Supervision deadlines are minutes to days: a transmitter marked seen by a commit
         # less than SEEN_COALESCE_SECONDS ago is not updated again (one row update per
         # second per busy transmitter instead of one per frame).
         now = time.monotonic()
         seen = sorted({r.transmitter_id for r in batch if r.seen and r.transmitter_id
                        and now - self.seen_at.get(r.transmitter_id, -1e9) >= SEEN_COALESCE_SECONDS})
+        # Concurrent writers lock the transmitter rows they update in one order (ascending id)
+        # before updating them: without it two batches deadlock and both go unacknowledged.
+        cursor.execute("BEGIN; SELECT id FROM sites_transmitter WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE; "
+                       "SELECT nextval('alarms_signal_id_seq') FROM generate_series(1, %s)", [seen, len(batch)])
+        cursor.nextset()
+        cursor.nextset()
+        ids = [row[0] for row in cursor.fetchall()]
+        for record, signal_id in zip(batch, ids, strict=True):
+            record.signal_id = signal_id
+            record.duplicate_of = None
+        self._dedup(cursor, batch)
         if seen:
             transmitter_seen(transmitter_ids=seen, at=max(r.received_at for r in batch))
         rows = []
