@@ -229,8 +229,11 @@ def main() -> int:
         connection.close()
 
         port = free_port()
+        # Every simulated panel comes from 127.0.0.1: lift the per-address flood limits
+        # (connections, frames/s), which would otherwise cap the whole bench at one address's share.
+        rx_env = dict(env, ARC_DC09_RATE_PER_ADDRESS="1000000", ARC_DC09_MAX_CONN_PER_ADDRESS="100000")
         rx = subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), "run_receiver", "--port", str(port),
-                               "--name", "bench", "--writers", str(args.writers)], env=env, cwd=BASE_DIR)
+                               "--name", "bench", "--writers", str(args.writers)], env=rx_env, cwd=BASE_DIR)
         procs.append(rx)
         wait_port(port, rx)
         print(f"== {args.panels} panels, stop-and-wait over TCP, {args.duration:.0f} s each "
