@@ -9,6 +9,7 @@ from django.conf import settings
 from dispatch.ladder_defaults import DEFAULT_RUNGS
 from dispatch.models import EscalationRung
 from sites import models as m
+from sites.services import system_site
 
 LYON = "S010"  # Résidence principale (Lyon): the family is called automatically on intrusion
 
@@ -19,11 +20,7 @@ def seed(log=print) -> None:
             "after_seconds": after, "audience": audience, "colour": colour, "repeat_seconds": repeat,
             "label": label})
 
-    centre, _ = m.Customer.objects.update_or_create(code="ARC-INTERNE", defaults={
-        "name": "Centre ARC (alarmes système)", "kind": m.Customer.Kind.COMPANY})
-    m.Site.objects.update_or_create(code=settings.SYSTEM_SITE_CODE, defaults={
-        "customer": centre, "name": "Centre ARC — temporisations et équipements", "address": "Salle de supervision",
-        "postal_code": "75000", "city": "Paris", "region": "75"})
+    system_site()
 
     lyon = m.Site.objects.filter(code=LYON).first()
     if lyon is not None:

@@ -116,5 +116,30 @@ def transmitter_seen(*, transmitter_ids: list[int], at: dt.datetime, test: bool 
             )
 
 
-__all__ = ["SiteError", "problems_of", "site_set_test", "site_end_test", "site_set_armed", "transmitter_seen",
+SYSTEM_CUSTOMER_CODE = "ARC-INTERNE"
+
+
+def system_site() -> Site:
+    """The site that carries the centre's own alarms (timers stopped, equipment),
+    created on first use so that no installation can lack it."""
+    from django.conf import settings
+
+    from sites.models import Customer
+
+    site = Site.objects.filter(code=settings.SYSTEM_SITE_CODE).first()
+    if site is not None:
+        return site
+    with transaction.atomic():
+        customer, _ = Customer.objects.get_or_create(code=SYSTEM_CUSTOMER_CODE, defaults={
+            "name": "Centre ARC (alarmes système)", "kind": Customer.Kind.COMPANY})
+        site, created = Site.objects.get_or_create(code=settings.SYSTEM_SITE_CODE, defaults={
+            "customer": customer, "name": "Centre ARC — temporisations et équipements",
+            "address": "Salle de supervision", "postal_code": "75000", "city": "Paris", "region": "75"})
+        if created:
+            entry_append(action="config.add", category=Category.CONFIG, site=site, customer=customer,
+                         message="Site système du centre créé (porte les alarmes propres au centre)")
+    return site
+
+
+__all__ = ["system_site", "SiteError", "problems_of", "site_set_test", "site_end_test", "site_set_armed", "transmitter_seen",
            "Transmitter"]

@@ -50,9 +50,9 @@ def timers_status(now: dt.datetime | None = None) -> dict:
 
 def _system_site():
     """The site that carries the centre's own alarms (intake needs one)."""
-    from sites.models import Site
+    from sites.services import system_site
 
-    return Site.objects.filter(code=settings.SYSTEM_SITE_CODE).first()
+    return system_site()
 
 
 def timers_watchdog(*, source: str, now: dt.datetime | None = None) -> str:
