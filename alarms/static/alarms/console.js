@@ -254,7 +254,8 @@ function onStatus(status) {
 async function pollHealth() {
   const banner = $("#health-banner");
   try {
-    const response = await fetch(config.health, { credentials: "same-origin", cache: "no-store" });
+    const response = await fetch(config.health, { credentials: "same-origin", cache: "no-store",
+                                                  headers: { "X-ARC-Background": "1" } });
     if (response.status === 404) { banner.hidden = true; return; }
     const data = await response.json();
     if (data.status === "ok") { banner.hidden = true; return; }
@@ -270,7 +271,8 @@ async function pollHealth() {
 
 async function refreshStorm() {
   try {
-    const response = await fetch(location.href, { credentials: "same-origin", cache: "no-store" });
+    const response = await fetch(location.href, { credentials: "same-origin", cache: "no-store",
+                                                    headers: { "X-ARC-Background": "1" } });
     const html = await response.text();
     const doc = new DOMParser().parseFromString(html, "text/html");
     const fresh = doc.getElementById("storm-bar");

@@ -91,7 +91,9 @@ export class Feed {
   }
 
   async getJSON(url) {
-    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" },
+    // X-ARC-Background: a poll is not operator activity (idle timeout, portal/middleware.py).
+    const response = await fetch(url, { credentials: "same-origin",
+                                        headers: { Accept: "application/json", "X-ARC-Background": "1" },
                                         cache: "no-store" });
     if (response.status === 401 || response.status === 403 || response.redirected) {
       this.setStatus("unauthorised");
