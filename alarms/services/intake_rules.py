@@ -138,7 +138,9 @@ def _clock_notice(ctx: Context) -> None:
     """A plain frame far off our clock is accepted (PROTOCOLS.md §2.9); the centre is told
     once a day per site, with a hint when the skew is whole hours (local time sent as UTC)."""
     from logbook.models import LogEntry
-    if ctx.site is None or LogEntry.objects.filter(
+    from logbook.services import deferred_pending
+    if ctx.site is None or any(e.action == "transmitter.clock_skew" and getattr(e.site, "pk", None) == ctx.site.pk
+                               for e in deferred_pending()) or LogEntry.objects.filter(
             action="transmitter.clock_skew", site_id=ctx.site.pk, created_at__gte=ctx.at - dt.timedelta(days=1)
     ).exists():
         return

@@ -4,6 +4,8 @@ lock is held until that commit, so the shorter the rest, the better)."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import logging
 import uuid
@@ -118,6 +120,52 @@ def _flush_after_commit() -> None:
         transaction.on_commit(_wait_for_wal_flush)
 
 
+class _Deferred:
+    """Entries collected by ``deferred_appends`` instead of being written at once."""
+
+    def __init__(self):
+        self.entries: list[Entry] = []
+
+    def mark(self) -> int:
+        return len(self.entries)
+
+    def rollback_to(self, mark: int) -> None:
+        del self.entries[mark:]
+
+
+_deferred: contextvars.ContextVar[_Deferred | None] = contextvars.ContextVar("arc_logbook_deferred", default=None)
+
+
+@contextlib.contextmanager
+def deferred_appends():
+    """Within the block, ``entries_append`` collects instead of writing; the
+    whole collection is appended under ONE lock of the chain head when the
+    block ends (inside the caller's transaction, which must enclose the block).
+
+    For batch writers (the intake worker draining a backlog): one chain-head
+    lock and one WAL flush per batch instead of one per signal. A caller that
+    rolls back part of its work (a savepoint) calls ``rollback_to(mark())`` on
+    the yielded collector so that the entries of the undone part go too.
+    Entries returned by ``entries_append`` inside the block are not saved yet.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("deferred_appends() must run inside a transaction")
+    collector = _Deferred()
+    token = _deferred.set(collector)
+    try:
+        yield collector
+    finally:
+        _deferred.reset(token)
+    entries_append(collector.entries)
+
+
+def deferred_pending() -> list[Entry]:
+    """Entries collected by the enclosing ``deferred_appends`` block, not yet
+    written (for "once per …" checks that would otherwise miss them)."""
+    collector = _deferred.get()
+    return list(collector.entries) if collector is not None else []
+
+
 def entries_append(entries: list[Entry]) -> list[LogEntry]:
     """Append several entries under one lock of the chain head.
 
@@ -132,6 +180,10 @@ def entries_append(entries: list[Entry]) -> list[LogEntry]:
     """
     if not entries:
         return []
+    collector = _deferred.get()
+    if collector is not None:
+        collector.entries.extend(entries)
+        return [LogEntry(**spec.values()) for spec in entries]
     # Everything that needs no lock is done before taking it.
     prepared = [spec.values() for spec in entries]
     # No savepoint: an append that fails must fail the caller's use case anyway,

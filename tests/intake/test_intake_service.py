@@ -230,3 +230,28 @@ def test_restore_never_lands_on_an_unrelated_alarm(site_a):
     signal_submit(source="system", site=site_a, events=[sia("YK")], process_now=True)
     alarm.refresh_from_db()
     assert alarm.restored_at is not None
+
+
+def test_a_backlog_is_drained_in_one_transaction_and_a_failure_undoes_only_its_own_work(site_a, monkeypatch):
+    """Batches share one chain-head lock; a signal that fails half-way loses its
+    alarm changes AND its logbook entries, the others keep theirs."""
+    from alarms.services import intake_rules
+    from logbook.verify import verify_chain
+
+    signals = [signal_submit(source="system", site=site_a, events=[sia("BA", str(n))]) for n in (1, 2, 3)]
+    original = intake_rules.process
+
+    def fails_after_writing(signal, at):
+        original(signal, at)
+        if signal.pk == signals[1].pk:
+            raise RuntimeError("rule exploded after writing")
+
+    monkeypatch.setattr(intake_rules, "process", fails_after_writing)
+    assert process_pending() == 3
+    states = [Signal.objects.get(pk=s.pk).process_state for s in signals]
+    assert states == ["done", "failed", "done"]
+    alarm = Alarm.objects.get()
+    assert alarm.signal_count == 2
+    assert LogEntry.objects.filter(action="alarm.created").count() == 1
+    assert LogEntry.objects.filter(action="alarm.signal_attached").count() == 1
+    assert verify_chain().ok
