@@ -30,6 +30,19 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(_("Fuseau horaire inconnu : %(tz)s"), params={"tz": value})
 
 
+class OnSite:
+    """For rows that belong to a site: what the logbook refers to when they change
+    (LoggedAdminMixin and services read logbook_site / logbook_customer)."""
+
+    @property
+    def logbook_site(self):
+        return self.site
+
+    @property
+    def logbook_customer(self):
+        return self.site.customer
+
+
 class Customer(models.Model):
     class Kind(models.TextChoices):
         COMPANY = "company", _("Entreprise")
@@ -138,7 +151,7 @@ class Site(models.Model):
         return f"https://www.openstreetmap.org/search?query={quote(self.full_address())}"
 
 
-class Zone(models.Model):
+class Zone(OnSite, models.Model):
     class Type(models.TextChoices):
         INTRUSION = "intrusion", _("Intrusion")
         FIRE = "fire", _("Incendie")
@@ -162,13 +175,6 @@ class Zone(models.Model):
     def __str__(self):
         return f"Z{self.number} {self.label}"
 
-    @property
-    def logbook_site(self):
-        return self.site
-
-    @property
-    def logbook_customer(self):
-        return self.site.customer
 
     def clean(self):
         # Addresses compare numerically: keep one canonical form.
@@ -194,7 +200,7 @@ class ATSCategory(models.Model):
         return self.code
 
 
-class Transmitter(models.Model):
+class Transmitter(OnSite, models.Model):
     class Encryption(models.TextChoices):
         NONE = "none", _("Aucun")
         AES128 = "aes128", "AES-128"
@@ -251,13 +257,6 @@ class Transmitter(models.Model):
     def __str__(self):
         return f"#{self.account}"
 
-    @property
-    def logbook_site(self):
-        return self.site
-
-    @property
-    def logbook_customer(self):
-        return self.site.customer
 
     @property
     def encrypted(self) -> bool:
@@ -334,7 +333,7 @@ def validate_key(key: str, encryption: str, key_format: str) -> None:
                 params={"enc": Transmitter.Encryption(encryption).label, "n": size, "got": len(key)})
 
 
-class Contact(models.Model):
+class Contact(OnSite, models.Model):
     class Role(models.TextChoices):
         KEYHOLDER = "keyholder", _("Détenteur de clés")
         MANAGER = "manager", _("Responsable")
@@ -365,13 +364,6 @@ class Contact(models.Model):
     def __str__(self):
         return self.name
 
-    @property
-    def logbook_site(self):
-        return self.site
-
-    @property
-    def logbook_customer(self):
-        return self.site.customer
 
     def set_passwords(self, *, ok: str | None = None, duress: str | None = None) -> None:
         if ok is not None:
@@ -602,7 +594,7 @@ class ClientAccess(models.Model):
         return f"{self.user} → {self.customer}"
 
 
-class TemporaryInstruction(models.Model):
+class TemporaryInstruction(OnSite, models.Model):
     """A temporary instruction (consigne temporaire) proposed by a client — "site
     closed until 3 January", "keys with the neighbour at no. 12" — and accepted
     or rejected by the centre. Rows are versions: changing an instruction
@@ -651,13 +643,6 @@ class TemporaryInstruction(models.Model):
     def __str__(self):
         return f"{self.site.code} v{self.version}: {self.text[:60]}"
 
-    @property
-    def logbook_site(self):
-        return self.site
-
-    @property
-    def logbook_customer(self):
-        return self.site.customer
 
     def in_force(self, now=None) -> bool:
         now = now or timezone.now()

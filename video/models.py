@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sites import crypto
+from sites.models import OnSite
 
 
 def validate_polygons(value) -> None:
@@ -44,7 +45,7 @@ def in_hours(start: dt.time | None, end: dt.time | None, weekdays: str, local: d
     return start <= now < end if start < end else (now >= start or now < end)
 
 
-class Camera(models.Model):
+class Camera(OnSite, models.Model):
     class SourceKind(models.TextChoices):
         RTSP = "rtsp", _("Flux RTSP")
         MJPEG = "mjpeg", _("Flux HTTP MJPEG")
@@ -109,13 +110,6 @@ class Camera(models.Model):
     def __str__(self):
         return f"{self.name} ({self.site.name})"
 
-    @property
-    def logbook_site(self):
-        return self.site
-
-    @property
-    def logbook_customer(self):
-        return self.site.customer
 
     def set_password(self, password: str) -> None:
         self.password_encrypted = crypto.encrypt(password)
