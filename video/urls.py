@@ -15,4 +15,5 @@ urlpatterns = [
     path("snapshots/<int:snapshot_id>.jpg", views.snapshot_file, name="snapshot"),
     path("cameras/<int:camera_id>/mjpeg-token/", views.mjpeg_token, name="mjpeg_token"),
     path("patrols/<int:round_id>/", views.patrol_round, name="patrol_round"),
+    path("sites/<int:site_id>/", views.site_cameras, name="site"),
 ]

@@ -203,3 +203,23 @@ def camera_status(request):
         out[camera.pk] = {"state": "unknown" if stale else h.state, "fps": 0 if stale else h.fps,
                           "label": _("Inconnu") if stale else h.get_state_display()}
     return JsonResponse({"cameras": out})
+
+
+@login_required
+def site_cameras(request, site_id: int):
+    """A grid of one site's cameras: for staff, and for a client whose contract
+    includes video (its own sites only). Installers see signals, not cameras.
+    Each image is the MJPEG fallback, through a short-lived token per camera
+    (minted by ``mjpeg_token``, so every view is logged)."""
+    from sites.roles import CLIENT, roles_of
+    from sites.selectors import sites_visible_to
+
+    if not (is_staff_member(request.user) or CLIENT in roles_of(request.user)):
+        raise Http404
+    site = sites_visible_to(request.user).select_related("customer").filter(pk=site_id).first()
+    if site is None:
+        raise Http404
+    cameras = list(cameras_visible_to(request.user).filter(site=site, enabled=True).order_by("name"))
+    if not cameras and not is_staff_member(request.user):
+        raise Http404  # no contract, or no camera: nothing to show and nothing to reveal
+    return render(request, "video/site_cameras.html", {"site": site, "cameras": cameras})

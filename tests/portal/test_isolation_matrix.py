@@ -71,7 +71,7 @@ MATRIX: dict[str, str] = {
     "dispatch:guard": LINK, "dispatch:callout_ack": LINK, "dispatch:sms_inbound": LINK,
     # video
     "video:wall": STAFF, "video:status": STAFF, "video:alarm_panel": STAFF, "video:clip": STAFF,
-    "video:legal_hold": STAFF, "video:snapshot": STAFF, "video:mjpeg_token": STAFF, "video:patrol_round": STAFF,
+    "video:legal_hold": STAFF, "video:snapshot": STAFF, "video:mjpeg_token": OBJECT, "video:site": OBJECT, "video:patrol_round": STAFF,
     # portal
     "portal:home": OWN, "portal:feed": OWN, "portal:site": OBJECT, "portal:site_events": OBJECT,
     "portal:site_logbook": OBJECT, "portal:site_test": OBJECT, "portal:site_test_end": OBJECT,
