@@ -108,7 +108,7 @@ def _title(event: SignalEvent, zone: Zone | None) -> str:
         title += f" — zone {zone.number} {zone.label}"
     elif event.zone:
         title += f" — zone {event.zone}"
-    if event.text:
+    if event.text and event.text not in title:  # video events carry their description as text too
         title += f" ({event.text})"
     return title
 
