@@ -72,6 +72,19 @@ class ApiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             raise ValidationError(data.errors)
         return data.validated_data
 
+    # The field that ?since= compares with, per resource.
+    since_field = "created_at"
+
+    def filter_common(self, queryset, f: dict):
+        """?site=, ?after_id= and ?since=, the same for every list."""
+        if "site" in f:
+            queryset = queryset.filter(site_id=f["site"])
+        if "after_id" in f:
+            queryset = queryset.filter(id__gt=f["after_id"])
+        if "since" in f:
+            queryset = queryset.filter(**{f"{self.since_field}__gte": f["since"]})
+        return queryset
+
 
 @extend_schema_view(list=extend_schema(parameters=[FILTER_PARAMS["since"]]))
 class SiteViewSet(ApiViewSet):
@@ -98,14 +111,8 @@ class AlarmViewSet(ApiViewSet):
         return AlarmDetailSerializer if self.action == "retrieve" else AlarmSerializer
 
     def token_queryset(self, token):
-        alarms = selectors.alarms_for_token(token)
         f = self.filters()
-        if "site" in f:
-            alarms = alarms.filter(site_id=f["site"])
-        if "after_id" in f:
-            alarms = alarms.filter(id__gt=f["after_id"])
-        if "since" in f:
-            alarms = alarms.filter(created_at__gte=f["since"])
+        alarms = self.filter_common(selectors.alarms_for_token(token), f)
         if "state" in f:
             alarms = alarms.filter(state=f["state"])
         if f.get("active"):
@@ -123,17 +130,10 @@ class EventViewSet(ApiViewSet):
     serializer_class = EventSerializer
     required_scope = Scope.EVENTS_READ
     model = SignalEvent
+    since_field = "signal__received_at"
 
     def token_queryset(self, token):
-        events = selectors.events_for_token(token)
-        f = self.filters()
-        if "site" in f:
-            events = events.filter(site_id=f["site"])
-        if "after_id" in f:
-            events = events.filter(id__gt=f["after_id"])
-        if "since" in f:
-            events = events.filter(signal__received_at__gte=f["since"])
-        return events
+        return self.filter_common(selectors.events_for_token(token), self.filters())
 
 
 @extend_schema_view(list=extend_schema(parameters=[FILTER_PARAMS[n] for n in ("site", "after_id", "since")]))
@@ -145,12 +145,4 @@ class LogEntryViewSet(ApiViewSet):
     model = LogEntry
 
     def token_queryset(self, token):
-        entries = selectors.logbook_for_token(token)
-        f = self.filters()
-        if "site" in f:
-            entries = entries.filter(site_id=f["site"])
-        if "after_id" in f:
-            entries = entries.filter(id__gt=f["after_id"])
-        if "since" in f:
-            entries = entries.filter(created_at__gte=f["since"])
-        return entries
+        return self.filter_common(selectors.logbook_for_token(token), self.filters())

@@ -85,3 +85,35 @@ def test_schema_is_served_and_documents_the_bearer_token(client):
     assert "/api/v1/alarms/" in text and "integrationToken" in text and "bearer" in text
     if schema:
         assert schema["components"]["securitySchemes"]["integrationToken"]["scheme"] == "bearer"
+
+
+def test_list_filters_site_after_id_and_since(admin_user, customer_a, site_a):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from alarms.models import Signal, SignalEvent
+    from tests.builders import make_site
+
+    other_site = make_site(customer_a)
+    first, second, elsewhere = alarm_on(site_a), alarm_on(site_a), alarm_on(other_site)
+    old = timezone.now() - dt.timedelta(days=2)
+    for received_at, code in ((old, "BA"), (timezone.now(), "FA")):
+        signal = Signal.objects.create(received_at=received_at, receiver="rx1", transport="tcp",
+                                       outcome="accepted", site=site_a, account="A1")
+        SignalEvent.objects.create(signal=signal, protocol="SIA-DCS", code=code, category="alarm", priority=2,
+                                   site=site_a)
+    entry_append(action="note", message="on A1", site=site_a, customer=customer_a, category="incident")
+    entry_append(action="note", message="elsewhere", site=other_site, customer=customer_a, category="incident")
+    _token, clear = token_create(name="A", scopes=list(Scope.values), by=admin_user, customer=customer_a)
+    c = api(clear)
+
+    def ids(url):
+        return sorted(r["id"] for r in c.get(url).json()["results"])
+
+    assert ids(f"/api/v1/alarms/?site={site_a.pk}") == [first.pk, second.pk]
+    assert ids(f"/api/v1/alarms/?after_id={first.pk}") == [second.pk, elsewhere.pk]
+    since = (timezone.now() - dt.timedelta(days=1)).isoformat()
+    events = c.get("/api/v1/events/", {"since": since}).json()["results"]
+    assert [e["code"] for e in events] == ["FA"]  # events compare ?since= with their reception time
+    assert [e["message"] for e in c.get(f"/api/v1/logbook/?site={site_a.pk}").json()["results"]] == ["on A1"]
