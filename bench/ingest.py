@@ -32,13 +32,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 from alarms.dc09 import replies  # noqa: E402
-
-
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]
+from bench.common import percentile, stop_processes, wait_port  # noqa: E402
 
 
 def account(i: int) -> str:
@@ -181,13 +175,6 @@ def latency_phase(env: dict, port: int, frames: int) -> None:
             worker.kill()
 
 
-def wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
-    from arc.embedded import port_open
-    deadline = time.monotonic() + timeout
-    while not port_open(port):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"server on {port} did not start")
-        time.sleep(0.1)
 
 
 def main() -> int:
@@ -272,13 +259,7 @@ def main() -> int:
               f"{rows - len(journal)} stored twice")
         return 0
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        stop_processes(procs)
         redis.stop()
         pg.stop()
         shutil.rmtree(tmp, ignore_errors=True)
