@@ -184,7 +184,7 @@ def main() -> int:
     parser.add_argument("--storm-rate", type=float, default=3000)
     parser.add_argument("--storm-seconds", type=float, default=60)
     parser.add_argument("--storm-panels", type=int, default=600)
-    parser.add_argument("--writers", type=int, default=2)
+    parser.add_argument("--writers", type=int, default=1)
     parser.add_argument("--clients", type=int, default=2, help="load-generator processes")
     parser.add_argument("--latency-frames", type=int, default=100)
     args = parser.parse_args()

@@ -91,6 +91,15 @@ def site_set_armed(*, site: Site, armed_state: str, at: dt.datetime, by: str = "
     return bool(updated)
 
 
+# Also run by the receiver's writer inside its own one-round-trip transaction.
+TRANSMITTER_SEEN_SQL = """
+    UPDATE sites_transmitter t SET last_seen_at = %s,
+        line_due_at = %s + make_interval(secs => COALESCE(t.supervision_seconds, c.primary_seconds))
+    FROM sites_transmitter t2 LEFT JOIN sites_atscategory c ON c.id = t2.ats_category_id
+    WHERE t.id = t2.id AND t.id = ANY(%s::bigint[])
+"""
+
+
 def transmitter_seen(*, transmitter_ids: list[int], at: dt.datetime, test: bool = False) -> None:
     """Restart line supervision (and test supervision for test reports). Bulk, for the receiver."""
     if not transmitter_ids:
@@ -98,15 +107,7 @@ def transmitter_seen(*, transmitter_ids: list[int], at: dt.datetime, test: bool 
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE sites_transmitter t SET last_seen_at = %s,
-                line_due_at = %s + make_interval(secs => COALESCE(t.supervision_seconds, c.primary_seconds))
-            FROM sites_transmitter t2 LEFT JOIN sites_atscategory c ON c.id = t2.ats_category_id
-            WHERE t.id = t2.id AND t.id = ANY(%s)
-            """,
-            [at, at, list(transmitter_ids)],
-        )
+        cursor.execute(TRANSMITTER_SEEN_SQL, [at, at, list(transmitter_ids)])
         if test:
             cursor.execute(
                 """UPDATE sites_transmitter SET last_test_at = %s,

@@ -5,7 +5,9 @@ them into alarms afterwards, off the ACK path."""
 
 from __future__ import annotations
 
+from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 
@@ -29,7 +31,7 @@ class Signal(models.Model):
         DONE = "done", _("traité")
         FAILED = "failed", _("en erreur")
 
-    received_at = models.DateTimeField(_("reçu le"), db_index=True)
+    received_at = models.DateTimeField(_("reçu le"))
     receiver = models.CharField(_("récepteur"), max_length=32)
     transport = models.CharField(max_length=8, choices=Transport.choices)
     peer = models.CharField(_("origine"), max_length=64, blank=True)
@@ -38,13 +40,16 @@ class Signal(models.Model):
     sequence = models.CharField(max_length=8, blank=True)
     receiver_prefix = models.CharField(max_length=8, blank=True)
     line_prefix = models.CharField(max_length=8, blank=True)
-    account = models.CharField(_("compte"), max_length=20, blank=True, db_index=True)
+    account = models.CharField(_("compte"), max_length=20, blank=True)
     encrypted = models.BooleanField(default=False)
+    # The journal references without foreign-key constraints (see Meta): a frame is
+    # journaled even if its transmitter was deleted a moment ago; the ORM's SET_NULL
+    # still clears the references when a transmitter or site is deleted.
     transmitter = models.ForeignKey("sites.Transmitter", on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="signals")
+                                    related_name="signals", db_constraint=False)
     site = models.ForeignKey("sites.Site", on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="signals")
-    outcome = models.CharField(_("résultat"), max_length=10, choices=Outcome.choices, db_index=True)
+                             related_name="signals", db_constraint=False, db_index=False)
+    outcome = models.CharField(_("résultat"), max_length=10, choices=Outcome.choices)
     reason = models.CharField(_("motif"), max_length=200, blank=True)
     reply = models.CharField(_("réponse"), max_length=8, blank=True)
     payload = models.TextField(_("données"), blank=True)
@@ -63,11 +68,19 @@ class Signal(models.Model):
         verbose_name = _("signal")
         verbose_name_plural = _("journal des signaux")
         ordering = ["-id"]
+        # Every index is paid on the receiver's path to the ACK (PostgreSQL's share of
+        # each frame): one per filter of the journal page, none twice, and partial ones
+        # where the rows searched are the rare ones. No foreign-key constraints either
+        # (see above), for the same reason and so that nothing refuses a frame.
         indexes = [
             models.Index(fields=["id"], name="signal_pending_idx",
                          condition=models.Q(process_state="pending")),
             models.Index(fields=["site", "-id"], name="signal_site_idx"),
-            models.Index(fields=["-received_at"], name="signal_received_idx"),
+            # Rows arrive in time order: BRIN serves the period filters and the retention purge.
+            BrinIndex(fields=["received_at"], name="signal_received_brin"),
+            models.Index(Upper("account"), name="signal_account_idx"),
+            models.Index(fields=["outcome", "-id"], name="signal_notaccepted_idx",
+                         condition=~models.Q(outcome="accepted")),
         ]
 
     def __str__(self):
@@ -82,12 +95,15 @@ class Signal(models.Model):
 class SignalDedup(models.Model):
     """De-duplication across receivers: account + sequence + payload, within a window."""
 
-    key = models.CharField(max_length=64, primary_key=True)
+    key = models.UUIDField(primary_key=True)  # 128 bits of SHA-256(account, sequence, payload)
     signal_id = models.BigIntegerField()
-    seen_at = models.DateTimeField(db_index=True)
+    seen_at = models.DateTimeField()
 
     class Meta:
         default_permissions = ()
+        # The purge deletes by age; keys arrive in time order, so a BRIN index serves it
+        # at almost no cost on the receiver's path.
+        indexes = [BrinIndex(fields=["seen_at"], name="signaldedup_seen_brin")]
 
 
 class SignalEvent(models.Model):
@@ -113,7 +129,7 @@ class SignalEvent(models.Model):
         RUNAWAY = "runaway", _("transmetteur emballé")
         LOGGED = "logged", _("consigné")
 
-    signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="events")
+    signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="events", db_constraint=False)
     position = models.PositiveSmallIntegerField(default=0)
     protocol = models.CharField(max_length=10)
     code = models.CharField(_("code"), max_length=8)
@@ -129,17 +145,24 @@ class SignalEvent(models.Model):
     modifiers = models.JSONField(default=dict, blank=True)
     old = models.BooleanField(default=False)
     panel_time = models.CharField(max_length=8, blank=True)
-    site = models.ForeignKey("sites.Site", on_delete=models.SET_NULL, null=True, blank=True)
-    zone_ref = models.ForeignKey("sites.Zone", on_delete=models.SET_NULL, null=True, blank=True)
+    site = models.ForeignKey("sites.Site", on_delete=models.SET_NULL, null=True, blank=True, db_constraint=False,
+                             db_index=False)
+    # Filled by the intake worker, never by the receiver: partial indexes (Meta) cost the
+    # receiver nothing.
+    zone_ref = models.ForeignKey("sites.Zone", on_delete=models.SET_NULL, null=True, blank=True, db_index=False)
     alarm = models.ForeignKey("alarms.Alarm", on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="signal_events")
+                              related_name="signal_events", db_index=False)
     disposition = models.CharField(max_length=16, choices=Disposition.choices, default=Disposition.PENDING)
 
     class Meta:
         verbose_name = _("événement")
         verbose_name_plural = _("événements")
         ordering = ["signal_id", "position"]
-        indexes = [models.Index(fields=["site", "-id"], name="sigevent_site_idx")]
+        indexes = [
+            models.Index(fields=["site", "-id"], name="sigevent_site_idx"),
+            models.Index(fields=["zone_ref"], name="sigevent_zone_idx", condition=models.Q(zone_ref__isnull=False)),
+            models.Index(fields=["alarm"], name="sigevent_alarm_idx", condition=models.Q(alarm__isnull=False)),
+        ]
 
     def __str__(self):
         return f"{self.protocol} {self.code} {self.zone}"

@@ -173,7 +173,8 @@ def decide(chunk: Chunk, *, peer: str, transport: str, directory: Directory, now
     for part in (account_key, message.token, message.sequence, message.data, repr(message.xdata)):
         digest.update(part.encode("utf-8", "replace"))
         digest.update(b"\x00")
-    record.dedup_key = digest.hexdigest()
+    # 128 bits of SHA-256, stored as a UUID: a fixed-width binary key, compared by memcmp.
+    record.dedup_key = digest.digest()[:16].hex()
     record.outcome, record.reply, record.reply_kind = "accepted", ok, kind
     record.pending = True
     record.seen = tx is not None

@@ -2,27 +2,31 @@
 
 Frames from every connection go into one queue. A writer thread takes what
 is waiting (at once when nothing else is: no timer on the path), up to
-``max_batch`` frames, and writes them in ONE transaction: the journal rows
-(COPY), their events (COPY), the de-duplication keys (INSERT … ON CONFLICT,
-so two receivers on the same database agree), the supervision update
-(``sites.services.transmitter_seen``) and a NOTIFY for the intake worker.
-Only after COMMIT are the frames handed back to their connections for the
-ACK. If the transaction fails, every frame of the batch is reported failed:
-the connection sends nothing and closes, and the panel retransmits.
+``max_batch`` frames, and writes them in ONE transaction sent in ONE round
+trip (psycopg pipeline mode): BEGIN, the supervision update when due, one
+prepared statement that numbers the frames, checks their de-duplication keys
+(INSERT … ON CONFLICT, so two receivers on the same database agree) and
+inserts the journal rows and their events, a NOTIFY for the intake worker,
+and COMMIT. Only after COMMIT are the frames handed back to their connections
+for the ACK. If the transaction fails, every frame of the batch is reported
+failed: the connection sends nothing and closes, and the panel retransmits.
 
 While one batch commits, the next one fills up, so the batch size adapts to
-the load by itself.
+the load by itself. The batch travels column by column as binary arrays
+(no SQL text to build or parse, no planning: the statement is prepared once
+per connection), which is what keeps PostgreSQL's share of a frame small.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
 
+import orjson
+import psycopg
 from django.conf import settings
 from django.db import InterfaceError as DjangoInterfaceError
 from django.db import OperationalError as DjangoOperationalError
@@ -33,35 +37,112 @@ from alarms.receiver.decide import Record
 
 logger = logging.getLogger(__name__)
 
-SIGNAL_COLUMNS = ("id", "received_at", "receiver", "transport", "peer", "raw", "token", "sequence",
-                  "receiver_prefix", "line_prefix", "account", "encrypted", "transmitter_id", "site_id",
-                  "outcome", "reason", "reply", "payload", "xdata", "panel_time", "clock_skew_seconds", "flags",
-                  "duplicate_of", "process_state", "process_error", "process_attempts")
-EVENT_COLUMNS = ("signal_id", "position", "protocol", "code", "qualifier", "raw_qualifier", "category",
-                 "priority", "description", "zone", "area", "user_number", "text", "modifiers", "old",
-                 "panel_time", "site_id", "disposition")
 NOTIFY_CHANNEL = "arc_intake"
 SEEN_COALESCE_SECONDS = 1.0
-# Rows travel as one JSON parameter parsed by PostgreSQL (json encoding is C on our
-# side, parsing is C on theirs): cheaper than client-side array literals, and unlike
-# COPY it shares a round trip with the other statements of the batch.
-INSERT_SIGNALS = f"""
-INSERT INTO alarms_signal ({", ".join(SIGNAL_COLUMNS)})
-SELECT (e->>0)::bigint, (e->>1)::timestamptz, %s, e->>2, e->>3, decode(e->>4, 'hex'), e->>5, e->>6, e->>7,
-       e->>8, e->>9, (e->>10)::boolean, (e->>11)::bigint, (e->>12)::bigint, e->>13, e->>14, e->>15, e->>16,
-       NULLIF(e->17, 'null'::jsonb), (e->>18)::timestamptz, (e->>19)::float8, e->20, (e->>21)::bigint, e->>22,
-       '', 0
-FROM jsonb_array_elements(%s::jsonb) AS e"""
-INSERT_EVENTS = f"""
-INSERT INTO alarms_signalevent ({", ".join(EVENT_COLUMNS)})
-SELECT (e->>0)::bigint, (e->>1)::int, e->>2, e->>3, e->>4, e->>5, e->>6, (e->>7)::int, e->>8, e->>9, e->>10,
-       e->>11, e->>12, e->13, (e->>14)::boolean, e->>15, (e->>16)::bigint, 'pending'
-FROM jsonb_array_elements(%s::jsonb) AS e"""
+
+# One statement per batch. ``input`` numbers the frames in arrival order (ids grow with
+# arrival, and a panel's next frame is only numbered after its previous one committed);
+# ``first`` keeps one frame per de-duplication key; ``ins`` claims the keys (or takes
+# over expired ones); ``dup`` says, per frame, which signal it repeats: an earlier frame
+# of the batch, the one already in the table, or 0 for one committed meanwhile by
+# another receiver (the statement's snapshot predates it); then the journal rows and the
+# events of the frames left pending go in. Data-modifying CTEs always run to completion.
+STORE_SQL = """
+WITH input AS MATERIALIZED (
+    SELECT nextval('alarms_signal_id_seq') AS id, u.*
+    FROM json_to_recordset(%(signals)s::json)
+         AS u(ord int, received_at timestamptz, transport text, peer text, raw text, token text, sequence text,
+              receiver_prefix text, line_prefix text, account text, encrypted boolean, transmitter_id bigint,
+              site_id bigint, outcome text, reason text, reply text, payload text, xdata jsonb,
+              panel_time timestamptz, clock_skew float8, flags jsonb, dedup_key uuid, pending boolean)
+),
+first AS MATERIALIZED (
+    SELECT DISTINCT ON (dedup_key) dedup_key, id, received_at FROM input WHERE dedup_key IS NOT NULL
+    ORDER BY dedup_key, ord
+),
+ins AS (
+    INSERT INTO alarms_signaldedup (key, signal_id, seen_at)
+    SELECT dedup_key, id, received_at FROM first ORDER BY dedup_key  -- one lock order for all writers
+    ON CONFLICT (key) DO UPDATE SET signal_id = EXCLUDED.signal_id, seen_at = EXCLUDED.seen_at
+    WHERE alarms_signaldedup.seen_at < EXCLUDED.seen_at - make_interval(hours => %(dedup_hours)s)
+    RETURNING key
+),
+dup AS MATERIALIZED (
+    SELECT i.ord,
+           CASE WHEN f.id <> i.id THEN f.id
+                WHEN NOT EXISTS (SELECT 1 FROM ins WHERE ins.key = i.dedup_key)
+                THEN COALESCE((SELECT d.signal_id FROM alarms_signaldedup d WHERE d.key = i.dedup_key), 0)
+           END AS duplicate_of
+    FROM input i JOIN first f ON f.dedup_key = i.dedup_key
+),
+sig AS (
+    INSERT INTO alarms_signal (id, received_at, receiver, transport, peer, raw, token, sequence, receiver_prefix,
+                               line_prefix, account, encrypted, transmitter_id, site_id, outcome, reason, reply,
+                               payload, xdata, panel_time, clock_skew_seconds, flags, duplicate_of, process_state,
+                               process_error, process_attempts)
+    SELECT i.id, i.received_at, %(receiver)s, i.transport, i.peer, decode(i.raw, 'hex'), i.token, i.sequence, i.receiver_prefix,
+           i.line_prefix, i.account, i.encrypted, i.transmitter_id, i.site_id,
+           CASE WHEN d.duplicate_of IS NULL THEN i.outcome ELSE 'duplicate' END, i.reason, i.reply, i.payload,
+           i.xdata, i.panel_time, i.clock_skew, i.flags, d.duplicate_of,
+           CASE WHEN i.pending AND d.duplicate_of IS NULL THEN 'pending' ELSE 'none' END, '', 0
+    FROM input i LEFT JOIN dup d ON d.ord = i.ord
+    RETURNING id, process_state
+),
+ev AS (
+    INSERT INTO alarms_signalevent (signal_id, position, protocol, code, qualifier, raw_qualifier, category,
+                                    priority, description, zone, area, user_number, text, modifiers, old,
+                                    panel_time, site_id, disposition)
+    SELECT i.id, e.position, e.protocol, e.code, e.qualifier, e.raw_qualifier, e.category, e.priority,
+           e.description, e.zone, e.area, e.user_number, e.text, e.modifiers, e.old, e.panel_time, i.site_id,
+           'pending'
+    FROM json_to_recordset(%(events)s::json)
+         AS e(ord int, position int, protocol text, code text, qualifier text, raw_qualifier text, category text,
+              priority int, description text, zone text, area text, user_number text, text text, modifiers jsonb,
+              old boolean, panel_time text)
+    JOIN input i ON i.ord = e.ord
+    JOIN sig s ON s.id = i.id AND s.process_state = 'pending'
+)
+SELECT i.ord, i.id, d.duplicate_of FROM input i LEFT JOIN dup d ON d.ord = i.ord
+"""
+# Concurrent writers lock the transmitter rows they update in one order (ascending id)
+# before updating them: without it two batches deadlock and both go unacknowledged.
+LOCK_TRANSMITTERS_SQL = "SELECT id FROM sites_transmitter WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE"
 
 
 def _json(value) -> str:
-    # Raw bytes travel as hex; decoded text never holds NUL (alarms.dc09.message._text).
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return orjson.dumps(value).decode()
+
+
+def _batch_params(receiver: str, batch: list[Record]) -> dict:
+    """The batch as two JSON documents (encoded by orjson here, decoded in C by
+    ``json_to_recordset`` there); raw bytes travel as hex. Decoded text never holds
+    NUL (alarms.dc09.message._text)."""
+    signals = []
+    events = []
+    for index, r in enumerate(batch):
+        signals.append({
+            "ord": index, "received_at": r.received_at, "transport": r.transport, "peer": r.peer[:64],
+            "raw": r.raw.hex(), "token": r.token[:16], "sequence": r.sequence[:8],
+            "receiver_prefix": r.receiver_prefix[:8], "line_prefix": r.line_prefix[:8], "account": r.account[:20],
+            "encrypted": r.encrypted, "transmitter_id": r.transmitter_id, "site_id": r.site_id,
+            "outcome": r.outcome, "reason": r.reason, "reply": r.reply_kind, "payload": r.payload[:4000],
+            "xdata": r.xdata, "panel_time": r.panel_time,
+            "clock_skew": r.clock_skew, "flags": r.flags,
+            # Only accepted frames are de-duplicated (a rejected one is never "the same signal").
+            "dedup_key": r.dedup_key if r.outcome == "accepted" and r.dedup_key else None, "pending": r.pending,
+        })
+        if not r.pending:
+            continue
+        for position, e in enumerate(r.events):
+            events.append({
+                "ord": index, "position": position, "protocol": e["protocol"], "code": e["code"][:8],
+                "qualifier": e["qualifier_name"], "raw_qualifier": e["qualifier"][:2], "category": e["category"],
+                "priority": e["priority"], "description": e["description"], "zone": e["zone"][:8],
+                "area": e["area"][:8], "user_number": e["user"][:8], "text": e["text"][:250],
+                "modifiers": e["modifiers"], "old": e["old"], "panel_time": e["panel_time"][:8],
+            })
+    return {"receiver": receiver, "dedup_hours": settings.INTAKE_DEDUP_HOURS,
+            "signals": _json(signals), "events": _json(events)}
 
 
 class Writer:
@@ -132,14 +213,13 @@ class Writer:
         try:
             connection.ensure_connection()
             raw = connection.connection  # psycopg 3, autocommit; the transaction is ours
-            with raw.cursor() as cursor:
+            try:
+                seen = self._write(raw, batch)
+            except BaseException:
                 try:
-                    seen = self._write(cursor, batch)
-                except BaseException:
-                    try:
-                        cursor.execute("ROLLBACK")
-                    finally:
-                        raise
+                    raw.execute("ROLLBACK")
+                finally:
+                    raise
             now = time.monotonic()
             for transmitter_id in seen:
                 self.seen_at[transmitter_id] = now
@@ -156,10 +236,10 @@ class Writer:
                 pass
             return exc
 
-    def _write(self, cursor, batch: list[Record]) -> list[int]:
-        """Four round trips per batch, whatever its size: BEGIN + ids; de-duplication;
-        supervision; journal rows + events + NOTIFY + COMMIT."""
-        from sites.services import transmitter_seen
+    def _write(self, raw, batch: list[Record]) -> list[int]:
+        """The whole transaction in one round trip: BEGIN; supervision when due;
+        the batch (prepared statement); NOTIFY; COMMIT."""
+        from sites.services import TRANSMITTER_SEEN_SQL
 
         # Supervision deadlines are minutes to days: a transmitter marked seen by a commit
         # less than SEEN_COALESCE_SECONDS ago is not updated again (one row update per
@@ -167,81 +247,20 @@ class Writer:
         now = time.monotonic()
         seen = sorted({r.transmitter_id for r in batch if r.seen and r.transmitter_id
                        and now - self.seen_at.get(r.transmitter_id, -1e9) >= SEEN_COALESCE_SECONDS})
-        # Concurrent writers lock the transmitter rows they update in one order (ascending id)
-        # before updating them: without it two batches deadlock and both go unacknowledged.
-        cursor.execute("BEGIN; SELECT id FROM sites_transmitter WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE; "
-                       "SELECT nextval('alarms_signal_id_seq') FROM generate_series(1, %s)", [seen, len(batch)])
-        cursor.nextset()
-        cursor.nextset()
-        ids = [row[0] for row in cursor.fetchall()]
-        for record, signal_id in zip(batch, ids, strict=True):
-            record.signal_id = signal_id
-            record.duplicate_of = None
-        self._dedup(cursor, batch)
-        if seen:
-            transmitter_seen(transmitter_ids=seen, at=max(r.received_at for r in batch))
-        rows = []
-        events = []
-        notify = False
-        for r in batch:
-            duplicate = r.duplicate_of is not None
-            pending = r.pending and not duplicate
-            notify = notify or pending
-            rows.append((
-                r.signal_id, r.received_at.isoformat(), r.transport, r.peer[:64], r.raw.hex(), r.token[:16],
-                r.sequence[:8], r.receiver_prefix[:8], r.line_prefix[:8], r.account[:20], r.encrypted,
-                r.transmitter_id, r.site_id, "duplicate" if duplicate else r.outcome, r.reason, r.reply_kind,
-                r.payload[:4000], r.xdata, r.panel_time.isoformat() if r.panel_time else None, r.clock_skew,
-                r.flags, r.duplicate_of, "pending" if pending else "none"))
-            if not pending:
-                continue
-            for position, e in enumerate(r.events):
-                events.append((
-                    r.signal_id, position, e["protocol"], e["code"][:8], e["qualifier_name"], e["qualifier"][:2],
-                    e["category"], e["priority"], e["description"], e["zone"][:8], e["area"][:8], e["user"][:8],
-                    e["text"][:250], e["modifiers"], e["old"], e["panel_time"][:8], r.site_id))
-        sql = [INSERT_SIGNALS]
-        params = [self.receiver_name, _json(rows)]
-        if events:
-            sql.append(INSERT_EVENTS)
-            params.append(_json(events))
-        if notify:
-            sql.append(f"NOTIFY {NOTIFY_CHANNEL}")
-        sql.append("COMMIT")
-        cursor.execute(";\n".join(sql), params)
+        params = _batch_params(self.receiver_name, batch)
+        store = psycopg.Cursor(raw)  # server-side binding: the arrays travel as binary parameters
+        with raw.pipeline(), psycopg.Cursor(raw) as cursor:
+            cursor.execute("BEGIN")
+            if seen:
+                at = max(r.received_at for r in batch)
+                cursor.execute(LOCK_TRANSMITTERS_SQL, [seen])
+                cursor.execute(TRANSMITTER_SEEN_SQL, [at, at, seen])
+            store.execute(STORE_SQL, params, prepare=True)
+            if any(r.pending for r in batch):
+                cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+            cursor.execute("COMMIT")
+        for ord_, signal_id, duplicate_of in store.fetchall():
+            record = batch[ord_]
+            record.signal_id, record.duplicate_of = signal_id, duplicate_of
+        store.close()
         return seen
-
-    def _dedup(self, cursor, batch: list[Record]) -> None:
-        """Mark retransmissions: same account + sequence + payload within the window,
-        in this batch, in the database, or committed meanwhile by another receiver."""
-        first_by_key: dict[str, Record] = {}
-        candidates = []
-        for r in batch:
-            if not r.dedup_key or r.outcome != "accepted":
-                continue
-            if r.dedup_key in first_by_key:
-                r.duplicate_of = first_by_key[r.dedup_key].signal_id
-                continue
-            first_by_key[r.dedup_key] = r
-            candidates.append(r)
-        if not candidates:
-            return
-        candidates.sort(key=lambda r: r.dedup_key)  # one lock order: concurrent writers never deadlock
-        rows = _json([(r.dedup_key, r.signal_id, r.received_at.isoformat()) for r in candidates])
-        # One round trip: insert the new keys (or take over expired ones) and, for keys
-        # already there, read the original signal (the statement sees the table as it was).
-        cursor.execute(
-            "WITH ins AS ("
-            " INSERT INTO alarms_signaldedup (key, signal_id, seen_at)"
-            " SELECT e->>0, (e->>1)::bigint, (e->>2)::timestamptz FROM jsonb_array_elements(%s::jsonb) AS e"
-            " ON CONFLICT (key) DO UPDATE SET signal_id = EXCLUDED.signal_id, seen_at = EXCLUDED.seen_at"
-            " WHERE alarms_signaldedup.seen_at < EXCLUDED.seen_at - make_interval(hours => %s)"
-            " RETURNING key) "
-            "SELECT k.key, d.signal_id FROM (SELECT e->>0 AS key FROM jsonb_array_elements(%s::jsonb) AS e) AS k"
-            " LEFT JOIN alarms_signaldedup d ON d.key = k.key"
-            " WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.key = k.key)",
-            [rows, settings.INTAKE_DEDUP_HOURS, rows])
-        original = dict(cursor.fetchall())
-        for r in candidates:
-            if r.dedup_key in original:
-                r.duplicate_of = original[r.dedup_key] or 0

@@ -6,10 +6,12 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from alarms import codes
 from alarms.dc09 import replies
-from alarms.dc09.crc import crc16_arc
+from alarms.dc09.crc import crc16_arc, crc16_arc_table
 from alarms.dc09.crypto import DecryptError, decrypt_body
 from alarms.dc09.framing import FrameBuffer
 from alarms.dc09.message import Problem, parse
@@ -29,8 +31,14 @@ def test_event_codes_identical_to_shared_copy():
     assert codes.CSV_PATH.read_bytes() == shared.read_bytes()
 
 
+@given(st.binary(max_size=600))
+def test_compiled_crc_agrees_with_the_reference_table(data):
+    assert crc16_arc(data) == crc16_arc_table(data)
+
+
 def test_crc_check_value_and_examples():
     assert crc16_arc(b"123456789") == 0xBB3D
+    assert crc16_arc_table(b"123456789") == 0xBB3D
     for frame in (b'\n6FC40027"SIA-DCS"0042R1L2#5A3C[#5A3C|Nri2/BA17]\r', ENC, ENC_NULL, ACK_EXAMPLE,
                   b'\n06210025"NAK"0000R0L0A0[]_14:03:27,03-15-2026\r'):
         assert parse(frame).problem in (Problem.NONE, Problem.INBOUND_REPLY), frame

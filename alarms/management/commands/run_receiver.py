@@ -27,6 +27,8 @@ class Command(BaseCommand):
         parser.add_argument("--writers", type=int, default=settings.DC09_WRITERS)
         parser.add_argument("--max-batch", type=int, default=settings.DC09_MAX_BATCH)
         parser.add_argument("--no-udp", action="store_true")
+        parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop",
+                            help="event loop: uvloop (libuv, the default: less CPU per frame) or asyncio's own")
 
     def handle(self, *args, **opts):
         directory = Directory(refresh_seconds=settings.DC09_REFRESH_SECONDS)
@@ -47,7 +49,11 @@ class Command(BaseCommand):
         logger.info("receiver %s: %d transmitters; listening on %s:%s (TCP%s)", receiver.name, count,
                     opts["bind"], opts["port"], "" if opts["no_udp"] else " and UDP")
         try:
-            asyncio.run(self.serve(receiver, opts))
+            if opts["loop"] == "uvloop":
+                import uvloop
+                uvloop.run(self.serve(receiver, opts))
+            else:
+                asyncio.run(self.serve(receiver, opts))
         finally:
             stop.set()
             directory._wanted.set()
