@@ -370,6 +370,7 @@ VIDEO_SERVICE_GROUP = "video.service"
 
 # --- intake: DC-09 receiver and intake worker (docs/receiver.md) ------------------------------
 DC09_WRITERS = env.integer("ARC_DC09_WRITERS", 1, minimum=1, maximum=16)
+DC09_PROCESSES = env.integer("ARC_DC09_PROCESSES", 1, minimum=1, maximum=32)
 DC09_MAX_BATCH = env.integer("ARC_DC09_MAX_BATCH", 500, minimum=1, maximum=10000)
 DC09_REFRESH_SECONDS = env.number("ARC_DC09_REFRESH_SECONDS", 5, minimum=0.5)
 DC09_MAX_CONNECTIONS_PER_ADDRESS = env.integer("ARC_DC09_MAX_CONN_PER_ADDRESS", 256, minimum=1)

@@ -247,3 +247,48 @@ def test_nul_and_cp1252_bytes_in_data_are_stored_and_acked(shared_receiver, pane
     assert bytes(Signal.objects.get(sequence="0500").raw) == nul
     assert Signal.objects.get(sequence="0501").events.get().text == "Cuisine étage"
     assert Signal.objects.get(sequence="0501").xdata == [["I", "Séjour"]]
+
+
+def test_several_processes_share_the_port_and_a_dead_one_is_replaced(receiver, panel_factory, plain_site):
+    import os
+    import signal
+
+    import psutil
+
+    proc, port = receiver("rxmulti", ARC_DC09_PROCESSES="2")
+    parent = psutil.Process(proc.popen.pid)
+    def listening(pid: int) -> bool:
+        return any(c.laddr.port == port and c.status == psutil.CONN_LISTEN
+                   for c in psutil.Process(pid).net_connections("tcp"))
+
+    assert wait_for(lambda: len(parent.children()) == 2 and all(listening(c.pid) for c in parent.children()), 20)
+    first_children = {c.pid for c in parent.children()}
+
+    def exchange_all(start: int, count: int) -> None:
+        panels = [panel_factory(port) for _ in range(count)]
+        for n, panel in enumerate(panels, start):
+            frame = replies.event_frame("SIA-DCS", f"{n:04d}", "", "L0", "5A3C", f"#5A3C|NBA{n % 90 + 1}")
+            assert panel.exchange(frame) == replies.ack(f"{n:04d}", "", "L0", "5A3C")
+
+    exchange_all(100, 16)
+    # Both processes wrote: the kernel spread the 16 connections over them.
+    assert wait_for(lambda: all(any(c.laddr.port == port and c.status == psutil.CONN_ESTABLISHED
+                                    for c in psutil.Process(pid).net_connections("tcp"))
+                                for pid in first_children), 5)
+    assert Signal.objects.filter(receiver="rxmulti", outcome="accepted").count() == 16
+
+    # A child killed outright is replaced; the port keeps answering meanwhile.
+    victim = sorted(first_children)[0]
+    os.kill(victim, signal.SIGKILL)
+    psutil.wait_procs([psutil.Process(victim)], timeout=5)
+    exchange_all(200, 4)
+    assert wait_for(lambda: len(parent.children()) == 2 and victim not in {c.pid for c in parent.children()}, 10)
+    exchange_all(300, 8)
+    assert Signal.objects.filter(receiver="rxmulti", outcome="accepted").count() == 28
+
+    # SIGTERM to the supervisor alone stops every child.
+    children = parent.children()
+    os.kill(parent.pid, signal.SIGTERM)
+    assert proc.popen.wait(15) == 0
+    gone, alive = psutil.wait_procs(children, timeout=5)
+    assert not alive
