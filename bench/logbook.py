@@ -5,9 +5,11 @@ Runs its own PostgreSQL (arc.embedded, fsync ON, data in a temporary
 directory) — never the test or dev database.
 
 - Appends: each writer is a separate process (as web nodes, workers and the
-  intake are), each append is one ``entry_append`` in its own transaction
+  intake are), each append is one ``entries_append`` in its own transaction
   (the chain head locked FOR UPDATE until commit), for ARC_BENCH_DURATION
-  seconds (default 5). The chain is verified afterwards.
+  seconds (default 5): on its own (append, commit and flush wait in one
+  message), and as the last write of a caller's ``transaction.atomic()`` (as
+  the services do). The chain is verified afterwards.
 - Review: one million entries are generated with ``generate_series`` in SQL
   (realistic spread: 90 days, 300 customers, 3,000 sites, 40 operators,
   French messages for the full-text index). Those rows do NOT form a valid
@@ -44,9 +46,9 @@ def _setup(url: str) -> None:
 
 # --- appends --------------------------------------------------------------------------------
 
-def _writer(url: str, duration: float, ready, go, out, async_commit: bool, batch: int) -> None:
+def _writer(url: str, duration: float, ready, go, out, async_commit: bool, batch: int, inside: bool) -> None:
     _setup(url)
-    from django.db import connection
+    from django.db import connection, transaction
 
     import logbook.services
     from logbook.services import Entry, entries_append, entry_append
@@ -72,18 +74,24 @@ def _writer(url: str, duration: float, ready, go, out, async_commit: bool, batch
     flush_wait[0] = 0.0
     end = time.monotonic() + duration
     while time.monotonic() < end:
-        entries_append([Entry(action="bench.append", category="system", actor_name="bench",
-                              message=f"Entrée de banc d'essai {n + i}", site=(1, "Site de test"),
-                              new={"n": n + i}) for i in range(batch)])
+        entries = [Entry(action="bench.append", category="system", actor_name="bench",
+                         message=f"Entrée de banc d'essai {n + i}", site=(1, "Site de test"),
+                         new={"n": n + i}) for i in range(batch)]
+        if inside:  # as services do: the append is the last write of the caller's transaction
+            with transaction.atomic():
+                entries_append(entries)
+        else:       # on its own: append, commit and flush wait in one message
+            entries_append(entries)
         n += batch
     out.put((n, flush_wait[0]))
     connection.close()
 
 
-RUNS = [  # (writers, asynchronous commit, entries per transaction)
-    (1, True, 1), (4, True, 1), (16, True, 1),
-    (1, False, 1), (4, False, 1), (16, False, 1),
-    (1, True, 10),
+RUNS = [  # (writers, asynchronous commit, entries per transaction, inside a caller's transaction)
+    (1, True, 1, False), (4, True, 1, False), (16, True, 1, False),
+    (1, True, 1, True), (4, True, 1, True), (16, True, 1, True),
+    (1, False, 1, False), (16, False, 1, False),
+    (1, True, 10, True),
 ]
 
 
@@ -92,9 +100,9 @@ def bench_appends(url: str, duration: float) -> list[tuple[int, float]]:
 
     ctx = mp.get_context("spawn")
     results = []
-    for writers, async_commit, batch in RUNS:
+    for writers, async_commit, batch, inside in RUNS:
         queue, ready, go = ctx.Queue(), ctx.Semaphore(0), ctx.Event()
-        procs = [ctx.Process(target=_writer, args=(url, duration, ready, go, queue, async_commit, batch))
+        procs = [ctx.Process(target=_writer, args=(url, duration, ready, go, queue, async_commit, batch, inside))
                  for _ in range(writers)]
         for p in procs:
             p.start()
@@ -110,10 +118,12 @@ def bench_appends(url: str, duration: float) -> list[tuple[int, float]]:
         rate = total / duration
         results.append((writers, rate))
         mode = "async commit + flush wait" if async_commit else "synchronous commit under the lock"
-        print(f"appends: {writers:2d} writer(s), {batch:2d} per transaction, {mode:34s}: "
+        where = "in the caller's transaction" if inside else "on its own (one message)"
+        wait = (f", of which {wait_ms:4.1f} ms waiting for the WAL flush after the lock" if inside and async_commit
+                else "")
+        print(f"appends: {writers:2d} writer(s), {batch:2d} per transaction, {where:28s}, {mode:34s}: "
               f"{total:6d} entries in {duration:.0f} s = {rate:,.0f}/s; per transaction "
-              f"{1000 * duration * writers / transactions:5.1f} ms, of which {wait_ms:4.1f} ms waiting for the "
-              f"WAL flush after the lock", flush=True)
+              f"{1000 * duration * writers / transactions:5.1f} ms{wait}", flush=True)
     t0 = time.monotonic()
     result = verify_chain()
     print(f"verify_logbook after the append runs: {result} ({time.monotonic() - t0:.1f} s)", flush=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from logbook.chain import GENESIS, HASHED_FIELDS, entry_hash
+from logbook.chain import GENESIS, HASHED_FIELDS, entry_matches
 from logbook.models import ChainHead, LogEntry
 
 
@@ -54,8 +54,8 @@ def verify_chain(*, chunk: int = 5000, progress=None) -> Verification:
         if values["prev_hash"] != prev_hash:
             return Verification(False, checked, head_hash, values["id"],
                                 "previous-hash link broken (an entry before it was removed or altered)")
-        digest = entry_hash(values, created_at=values["created_at"], prev_hash=values["prev_hash"])
-        if digest != values["hash"]:
+        if not entry_matches(values, created_at=values["created_at"], prev_hash=values["prev_hash"],
+                             stored=values["hash"]):
             return Verification(False, checked, head_hash, values["id"], "content does not match its hash")
         prev_hash = values["hash"]
         last_id = values["id"]

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from alarms.models import Signal
-from logbook.chain import GENESIS, HASHED_FIELDS, entry_hash
+from logbook.chain import GENESIS, HASHED_FIELDS, entry_matches
 from logbook.models import Category, LogEntry
 from logbook.services import entry_append
 from logbook.verify import verify_chain
@@ -78,7 +78,7 @@ def _verify_segment(rows: list[dict], prev_hash: str) -> str:
     for values in rows:
         if values["prev_hash"] != prev_hash:
             raise RetentionError(f"entry {values['id']}: previous-hash link broken; nothing archived")
-        if entry_hash(values, created_at=values["created_at"], prev_hash=prev_hash) != values["hash"]:
+        if not entry_matches(values, created_at=values["created_at"], prev_hash=prev_hash, stored=values["hash"]):
             raise RetentionError(f"entry {values['id']}: content does not match its hash; nothing archived")
         prev_hash = values["hash"]
     return prev_hash

@@ -15,7 +15,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, connection, transaction
 
-from logbook.chain import GENESIS, HASHED_FIELDS, entry_hash
+from logbook.chain import GENESIS, content_hash
 from logbook.context import current_correlation
 from logbook.models import ActorKind, Category, ChainHead, LogEntry
 
@@ -177,6 +177,11 @@ def entries_append(entries: list[Entry]) -> list[LogEntry]:
     crash can only lose the tail of the WAL, never an entry without its
     predecessor (the WAL is sequential), and nothing after the caller's block
     (an ACK to a panel, a reply to the browser) runs before the flush.
+
+    The critical section is one statement, ``logbook_append`` (migration 0006):
+    it locks the head, links and inserts the entries and moves the head; the
+    content hashes are computed here before it. Called outside any transaction,
+    the append, its commit and the flush wait travel in one message.
     """
     if not entries:
         return []
@@ -184,72 +189,60 @@ def entries_append(entries: list[Entry]) -> list[LogEntry]:
     if collector is not None:
         collector.entries.extend(entries)
         return [LogEntry(**spec.values()) for spec in entries]
-    # Everything that needs no lock is done before taking it.
+    # Everything that needs no lock is done before taking it, the content hashes too:
+    # the critical section is the one statement of logbook_append (migration 0006).
     prepared = [spec.values() for spec in entries]
+    payload = json.dumps([{**values, "correlation_id": str(values["correlation_id"]),
+                           "content_hash": content_hash(values)} for values in prepared],
+                         ensure_ascii=False, cls=DjangoJSONEncoder)
+    sync = "off" if ASYNC_COMMIT else "on"
+    if not connection.in_atomic_block and connection.get_autocommit():
+        linked = _append_standalone(payload, sync)
+        if linked is None:  # first use on a database whose head row went missing
+            ChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
+            return entries_append(entries)
+        return _built(linked, prepared)
     # No savepoint: an append that fails must fail the caller's use case anyway,
     # and RELEASE SAVEPOINT would be one more round trip under the lock.
     with transaction.atomic(savepoint=False):
         if ASYNC_COMMIT:
             _flush_after_commit()
         with connection.cursor() as cursor:
-            # The database clock, never earlier than the previous entry: ids and
-            # timestamps then grow together (both are taken under this lock), even
-            # if the server's clock steps back, and a period is an id range.
-            # set_config(…, true) is SET LOCAL, in the same round trip.
-            cursor.execute(
-                "SELECT h.last_id, h.last_hash, h.count, GREATEST(clock_timestamp(), "
-                "(SELECT e.created_at FROM logbook_logentry e WHERE e.id = h.last_id)), "
-                "set_config('synchronous_commit', %s, true) "
-                "FROM logbook_chainhead h WHERE h.id = 1 FOR UPDATE",
-                ["off" if ASYNC_COMMIT else "on"],
-            )
-            row = cursor.fetchone()
-            if row is None:  # first use on a database whose head row went missing
-                ChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
-                return entries_append(entries)
-            _last_id, prev_hash, count, now, _sync = row
-            rows = []
-            for values in prepared:
-                digest = entry_hash(values, created_at=now, prev_hash=prev_hash)
-                rows.append({**values, "created_at": now, "prev_hash": prev_hash, "hash": digest})
-                prev_hash = digest
-            ids = _insert_and_move_head(cursor, rows, prev_hash, count + len(rows))
+            cursor.execute("SELECT * FROM logbook_append(%s::jsonb, %s)", [payload, sync])
+            linked = cursor.fetchall()
+        if not linked:  # first use on a database whose head row went missing
+            ChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
+            return entries_append(entries)
+    return _built(linked, prepared)
+
+
+def _append_standalone(payload: str, sync: str) -> list | None:
+    """Outside any transaction: the append is its own transaction, sent with its
+    commit (and, after an asynchronous commit, the wait for the WAL flush) in ONE
+    message, so the chain head is held only for the server's own work: no round
+    trip, no client scheduling inside the critical section. Returns None if the
+    head row is missing."""
+    flush = "; BEGIN; SET LOCAL synchronous_commit = on; SELECT txid_current(); COMMIT" if sync == "off" else ""
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(f"BEGIN; SELECT * FROM logbook_append(%s::jsonb, %s); COMMIT{flush}", [payload, sync])
+            cursor.nextset()
+            linked = cursor.fetchall()
+        except BaseException:
+            with contextlib.suppress(DatabaseError):
+                cursor.execute("ROLLBACK")
+            raise
+    return linked or None
+
+
+def _built(linked: list, prepared: list[dict]) -> list[LogEntry]:
     created = []
-    for pk, values in zip(ids, rows, strict=True):
-        entry = LogEntry(id=pk, **values)
+    for (pk, created_at, prev_hash, digest), values in zip(linked, prepared, strict=True):
+        entry = LogEntry(id=pk, created_at=created_at, prev_hash=prev_hash, hash=digest, **values)
         entry._state.adding = False
         entry._state.db = connection.alias
         created.append(entry)
     return created
-
-
-_COLUMNS = ("created_at", "prev_hash", "hash", *HASHED_FIELDS)
-_JSON_COLUMNS = {"old_values", "new_values"}
-
-
-def _insert_and_move_head(cursor, rows: list[dict], last_hash: str, count: int) -> list[int]:
-    """Insert the entries and move the chain head in ONE statement (one round
-    trip under the lock instead of two)."""
-    placeholders, params = [], []
-    for row in rows:
-        cells = []
-        for column in _COLUMNS:
-            value = row[column]
-            if column in _JSON_COLUMNS:
-                cells.append("%s::jsonb")
-                value = None if value is None else json.dumps(value, ensure_ascii=False)
-            else:
-                cells.append("%s")
-            params.append(value)
-        placeholders.append("(" + ", ".join(cells) + ")")
-    cursor.execute(
-        f"WITH ins AS (INSERT INTO logbook_logentry ({', '.join(_COLUMNS)}) VALUES {', '.join(placeholders)} "
-        "RETURNING id) "
-        "UPDATE logbook_chainhead SET last_id = (SELECT max(id) FROM ins), last_hash = %s, count = %s "
-        "WHERE id = 1 RETURNING (SELECT array_agg(id ORDER BY id) FROM ins)",
-        [*params, last_hash, count],
-    )
-    return list(cursor.fetchone()[0])
 
 
 def entry_append(**kwargs) -> LogEntry:

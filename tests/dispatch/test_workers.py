@@ -83,7 +83,7 @@ def test_worker_killed_mid_escalation_fires_once_after_restart(arc_process, cele
     def blocked_backend():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                           "AND query ILIKE '%%logbook_chainhead%%' AND pid <> pg_backend_pid()")
+                           "AND query ILIKE '%%logbook_append%%' AND pid <> pg_backend_pid()")
             row = cursor.fetchone()
         return row[0] if row else None
 

@@ -314,7 +314,7 @@ def _worker_waiting_in_transaction(cluster: Cluster, workers: list) -> object | 
     import psutil
 
     rows = cluster.sql("SELECT client_port FROM pg_stat_activity WHERE client_port IS NOT NULL "
-                       "AND wait_event_type = 'Lock' AND query ILIKE '%chainhead%'")
+                       "AND wait_event_type = 'Lock' AND (query ILIKE '%logbook_append%' OR query ILIKE '%chainhead%')")
     ports = {int(r[0]) for r in rows if r[0]}
     if not ports:
         return None

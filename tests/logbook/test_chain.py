@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, connections, transaction
 
+from logbook.chain import HASHED_FIELDS
 from logbook.models import ChainHead, LogEntry
 from logbook.services import entry_append, entry_correct, manual_entry_create
 from logbook.verify import verify_chain
@@ -111,7 +112,9 @@ def test_french_full_text_search(db):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sixteen_concurrent_writers_never_fork_the_chain():
+@pytest.mark.parametrize("own_transaction", [True, False], ids=["inside-atomic", "standalone"])
+def test_sixteen_concurrent_writers_never_fork_the_chain(own_transaction):
+    """Both paths: inside the caller's transaction, and on its own (one message with its commit)."""
     per_writer = 25
     errors = []
     barrier = threading.Barrier(16)
@@ -120,7 +123,10 @@ def test_sixteen_concurrent_writers_never_fork_the_chain():
         try:
             barrier.wait()
             for i in range(per_writer):
-                with transaction.atomic():
+                if own_transaction:
+                    with transaction.atomic():
+                        entry_append(action="test", message=f"writer {n} entry {i}")
+                else:
                     entry_append(action="test", message=f"writer {n} entry {i}")
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -191,3 +197,31 @@ def test_an_append_is_durable_and_visible_when_its_transaction_returns():
     with psycopg.connect(host=s["HOST"], port=s["PORT"], user=s["USER"], dbname=s["NAME"]) as other:
         assert other.execute("SELECT message FROM logbook_logentry WHERE id = %s", [entry.pk]).fetchone() == (
             "durable",)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_standalone_append_is_committed_flushed_and_linked_in_one_message():
+    import psycopg
+
+    from logbook.chain import content_hash, link_hash
+
+    first = entry_append(action="test", message="un")
+    second = entry_append(action="test", message="deux", new={"n": 2})
+    assert connection.get_autocommit() and not connection.in_atomic_block
+    assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    stored = LogEntry.objects.values(*HASHED_FIELDS, "created_at", "prev_hash", "hash").get(pk=second.pk)
+    assert stored["prev_hash"] == first.hash == LogEntry.objects.get(pk=first.pk).hash
+    # v2: SHA-256(prev|content|time), the link computed in SQL matches the Python formula.
+    assert stored["hash"] == second.hash == link_hash(prev_hash=first.hash, content=content_hash(stored),
+                                                       created_at=stored["created_at"])
+    assert ChainHead.objects.get(pk=1).last_hash == second.hash
+    assert verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_standalone_append_leaves_no_transaction_open():
+    with pytest.raises(DatabaseError):
+        entry_append(action="x" * 64, message="bad\x00byte")  # NUL is refused by PostgreSQL text
+    assert connection.connection.info.transaction_status.name == "IDLE"
+    assert entry_append(action="test", message="après").pk
+    assert verify_chain().ok
