@@ -12,9 +12,9 @@ for the ACK. If the transaction fails, every frame of the batch is reported
 failed: the connection sends nothing and closes, and the panel retransmits.
 
 While one batch commits, the next one fills up, so the batch size adapts to
-the load by itself. The batch travels column by column as binary arrays
-(no SQL text to build or parse, no planning: the statement is prepared once
-per connection), which is what keeps PostgreSQL's share of a frame small.
+the load by itself. The batch travels as two JSON parameters (orjson here,
+``json_to_recordset`` there: no SQL text to build or escape), and the statement
+is prepared once per connection (no planning per batch).
 """
 
 from __future__ import annotations
@@ -80,8 +80,8 @@ sig AS (
                                line_prefix, account, encrypted, transmitter_id, site_id, outcome, reason, reply,
                                payload, xdata, panel_time, clock_skew_seconds, flags, duplicate_of, process_state,
                                process_error, process_attempts)
-    SELECT i.id, i.received_at, %(receiver)s, i.transport, i.peer, decode(i.raw, 'hex'), i.token, i.sequence, i.receiver_prefix,
-           i.line_prefix, i.account, i.encrypted, i.transmitter_id, i.site_id,
+    SELECT i.id, i.received_at, %(receiver)s, i.transport, i.peer, decode(i.raw, 'hex'), i.token, i.sequence,
+           i.receiver_prefix, i.line_prefix, i.account, i.encrypted, i.transmitter_id, i.site_id,
            CASE WHEN d.duplicate_of IS NULL THEN i.outcome ELSE 'duplicate' END, i.reason, i.reply, i.payload,
            i.xdata, i.panel_time, i.clock_skew, i.flags, d.duplicate_of,
            CASE WHEN i.pending AND d.duplicate_of IS NULL THEN 'pending' ELSE 'none' END, '', 0
@@ -248,19 +248,20 @@ class Writer:
         seen = sorted({r.transmitter_id for r in batch if r.seen and r.transmitter_id
                        and now - self.seen_at.get(r.transmitter_id, -1e9) >= SEEN_COALESCE_SECONDS})
         params = _batch_params(self.receiver_name, batch)
-        store = psycopg.Cursor(raw)  # server-side binding: the arrays travel as binary parameters
-        with raw.pipeline(), psycopg.Cursor(raw) as cursor:
-            cursor.execute("BEGIN")
-            if seen:
-                at = max(r.received_at for r in batch)
-                cursor.execute(LOCK_TRANSMITTERS_SQL, [seen])
-                cursor.execute(TRANSMITTER_SEEN_SQL, [at, at, seen])
-            store.execute(STORE_SQL, params, prepare=True)
-            if any(r.pending for r in batch):
-                cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
-            cursor.execute("COMMIT")
-        for ord_, signal_id, duplicate_of in store.fetchall():
-            record = batch[ord_]
-            record.signal_id, record.duplicate_of = signal_id, duplicate_of
-        store.close()
+        # Server-side binding (not Django's client-side cursor): the parameters travel
+        # apart from the SQL, unescaped, and the statement can be prepared.
+        with psycopg.Cursor(raw) as store:
+            with raw.pipeline(), psycopg.Cursor(raw) as cursor:
+                cursor.execute("BEGIN")
+                if seen:
+                    at = max(r.received_at for r in batch)
+                    cursor.execute(LOCK_TRANSMITTERS_SQL, [seen])
+                    cursor.execute(TRANSMITTER_SEEN_SQL, [at, at, seen])
+                store.execute(STORE_SQL, params, prepare=True)
+                if any(r.pending for r in batch):
+                    cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+                cursor.execute("COMMIT")
+            for ord_, signal_id, duplicate_of in store.fetchall():
+                record = batch[ord_]
+                record.signal_id, record.duplicate_of = signal_id, duplicate_of
         return seen
