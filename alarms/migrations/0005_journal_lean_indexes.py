@@ -18,10 +18,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunSQL("UPDATE alarms_signaldedup SET key = left(key, 32) WHERE length(key) > 32",
                           migrations.RunSQL.noop),
-        migrations.RemoveIndex(
-            model_name='signal',
-            name='signal_received_idx',
-        ),
         migrations.AlterField(
             model_name='signal',
             name='account',
@@ -76,10 +72,6 @@ class Migration(migrations.Migration):
             model_name='signalevent',
             name='zone_ref',
             field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, to='sites.zone'),
-        ),
-        migrations.AddIndex(
-            model_name='signal',
-            index=django.contrib.postgres.indexes.BrinIndex(fields=['received_at'], name='signal_received_brin'),
         ),
         migrations.AddIndex(
             model_name='signal',

@@ -76,8 +76,10 @@ class Signal(models.Model):
             models.Index(fields=["id"], name="signal_pending_idx",
                          condition=models.Q(process_state="pending")),
             models.Index(fields=["site", "-id"], name="signal_site_idx"),
-            # Rows arrive in time order: BRIN serves the period filters and the retention purge.
-            BrinIndex(fields=["received_at"], name="signal_received_brin"),
+            # A b-tree, not BRIN: the journal page orders by id with a LIMIT, and only a
+            # b-tree lets the planner start from a past period instead of walking the
+            # primary key back from the newest row (measured: 13 ms at 200,000 rows).
+            models.Index(fields=["-received_at"], name="signal_received_idx"),
             models.Index(Upper("account"), name="signal_account_idx"),
             models.Index(fields=["outcome", "-id"], name="signal_notaccepted_idx",
                          condition=~models.Q(outcome="accepted")),

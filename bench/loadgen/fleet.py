@@ -9,7 +9,6 @@ many screens. Stops when the stop file appears.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import random
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import websockets
 
+from bench.loadgen import run
 from tests.faults.harness.console import login
 
 
@@ -89,13 +89,5 @@ async def main_async(spec: dict, out: Path) -> None:
                                "connected_at_ready": int(ready.read_text())}))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--spec", required=True)
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args()
-    asyncio.run(main_async(json.loads(Path(args.spec).read_text()), Path(args.out)))
-
-
 if __name__ == "__main__":
-    main()
+    run(main_async)

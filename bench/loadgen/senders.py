@@ -10,13 +10,13 @@ end time or when the stop file appears, then writes its figures.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import random
 import time
 from pathlib import Path
 
+from bench.loadgen import run
 from tests.faults.harness.dc09 import Panel, parse_reply
 
 REPLY_TIMEOUT = 10.0
@@ -167,13 +167,5 @@ async def main_async(spec: dict, out: Path) -> None:
                                "sent": stats.sent, "acked_events": stats.acked_events}))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--spec", required=True)
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args()
-    asyncio.run(main_async(json.loads(Path(args.spec).read_text()), Path(args.out)))
-
-
 if __name__ == "__main__":
-    main()
+    run(main_async)

@@ -14,12 +14,14 @@ from django.db import models
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
+from sites.models import OnSite
+
 
 def new_ack_code() -> str:
     return f"{secrets.randbelow(900000) + 100000}"
 
 
-class CallOut(models.Model):
+class CallOut(OnSite, models.Model):
     class Reason(models.TextChoices):
         CALL_LIST = "call_list", _("Liste d'appel")
         NOTIFY_CLIENT = "notify_client", _("Prévenir le client")
@@ -66,14 +68,6 @@ class CallOut(models.Model):
 
     def __str__(self):
         return f"CO{self.pk} {self.get_reason_display()} A{self.alarm_id}"
-
-    @property
-    def logbook_site(self):
-        return self.site
-
-    @property
-    def logbook_customer(self):
-        return self.site.customer
 
 
 class CallOutAttempt(models.Model):

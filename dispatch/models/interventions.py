@@ -12,8 +12,10 @@ from django.db import models
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
+from sites.models import OnSite
 
-class Intervention(models.Model):
+
+class Intervention(OnSite, models.Model):
     class State(models.TextChoices):
         REQUESTED = "requested", _("Demandée")
         ACCEPTED = "accepted", _("Acceptée")
@@ -55,14 +57,6 @@ class Intervention(models.Model):
 
     def __str__(self):
         return f"I{self.pk} {self.provider} → {self.site}"
-
-    @property
-    def logbook_site(self):
-        return self.site
-
-    @property
-    def logbook_customer(self):
-        return self.site.customer
 
     @property
     def is_running(self) -> bool:

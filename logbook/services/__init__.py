@@ -99,6 +99,11 @@ class Entry:
         }
 
 
+# A transaction with an xid and synchronous commit: it returns once the WAL is on disk
+# up to its own commit record, hence past every earlier commit.
+FLUSH_WAIT_SQL = "BEGIN; SET LOCAL synchronous_commit = on; SELECT txid_current(); COMMIT"
+
+
 def _wait_for_wal_flush() -> None:
     """After an asynchronous commit: return only once the commit is on disk.
 
@@ -109,7 +114,7 @@ def _wait_for_wal_flush() -> None:
     """
     try:
         with connection.cursor() as cursor:
-            cursor.execute("BEGIN; SET LOCAL synchronous_commit = on; SELECT txid_current(); COMMIT;")
+            cursor.execute(FLUSH_WAIT_SQL)
     except DatabaseError:  # the WAL writer flushes within wal_writer_delay anyway
         logger.warning("logbook: could not wait for the WAL flush after an asynchronous commit", exc_info=True)
 
@@ -222,7 +227,7 @@ def _append_standalone(payload: str, sync: str) -> list | None:
     message, so the chain head is held only for the server's own work: no round
     trip, no client scheduling inside the critical section. Returns None if the
     head row is missing."""
-    flush = "; BEGIN; SET LOCAL synchronous_commit = on; SELECT txid_current(); COMMIT" if sync == "off" else ""
+    flush = f"; {FLUSH_WAIT_SQL}" if sync == "off" else ""
     with connection.cursor() as cursor:
         try:
             cursor.execute(f"BEGIN; SELECT * FROM logbook_append(%s::jsonb, %s); COMMIT{flush}", [payload, sync])

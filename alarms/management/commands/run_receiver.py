@@ -72,12 +72,12 @@ class Command(BaseCommand):
         loop = asyncio.get_running_loop()
         receiver.loop = loop
         server = await loop.create_server(lambda: TcpConnection(receiver), opts["bind"], opts["port"],
-                                          reuse_address=True, reuse_port=opts.get("reuse_port", False), backlog=1024)
+                                          reuse_address=True, reuse_port=opts["reuse_port"], backlog=1024)
         udp = None
         if not opts["no_udp"]:
             udp, _ = await loop.create_datagram_endpoint(lambda: UdpEndpoint(receiver),
                                                          local_addr=(opts["bind"], opts["port"]),
-                                                         reuse_port=opts.get("reuse_port", False))
+                                                         reuse_port=opts["reuse_port"])
         done = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, done.set)
