@@ -80,15 +80,17 @@ class FeedPump:
                         logger.info("console socket delivery failed", exc_info=True)
 
 
-_pumps: dict[int, FeedPump] = {}
+_current: tuple[asyncio.AbstractEventLoop, FeedPump] | None = None
 
 
 def pump() -> FeedPump:
-    """The pump of the running event loop (tests run several loops in one process)."""
+    """The pump of the running event loop (tests run several loops in one process).
+
+    Matched on the loop object itself, not on ``id(loop)``: a new loop can get the id of
+    a collected one, and would then inherit its pump, whose read task belongs to the dead
+    loop and never finishes, so no poke would ever start a read again."""
+    global _current
     loop = asyncio.get_running_loop()
-    key = id(loop)
-    current = _pumps.get(key)
-    if current is None:
-        _pumps.clear()  # at most one live loop per web process
-        current = _pumps[key] = FeedPump()
-    return current
+    if _current is None or _current[0] is not loop:
+        _current = (loop, FeedPump())  # at most one live loop per web process
+    return _current[1]
