@@ -32,8 +32,7 @@ def _socket(user=None, origin=ORIGIN) -> WebsocketCommunicator:
 
 
 async def _next_of(socket, kind: str, timeout: float = 10) -> dict:
-    # A bound on waiting, not a latency target (bench/console_latency.py measures that):
-    # on a loaded 2-core CI machine the doorbell → rows path has taken more than 3 s.
+    # A bound on waiting, not a latency target (bench/console_latency.py measures that).
     while True:
         message = await socket.receive_json_from(timeout=timeout)
         if message.get("type") == kind:
